@@ -1,0 +1,193 @@
+"""Template specifications: what a model template is, and its hyperparameters.
+
+A :class:`TemplateSpec` is plain data plus a ``build`` function. The GUI builds its hyperparameter
+form from :attr:`TemplateSpec.hyperparameters`; the CLI validates ``--epochs`` and friends through
+:meth:`TemplateSpec.resolve_hparams`. Keras is imported only inside ``build`` so listing templates is
+instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from workbench.core.errors import TemplateError
+
+MODALITIES = ("image", "audio", "video")
+
+
+@dataclass(frozen=True)
+class HyperParameter:
+    """One tunable value with its default, allowed range and help text."""
+
+    name: str
+    default: Any
+    kind: str  # "int" | "float" | "choice" | "bool"
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    log_scale: bool = False
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise :class:`TemplateError`."""
+        try:
+            if self.kind == "int":
+                converted: Any = int(float(value)) if not isinstance(value, bool) else int(value)
+                if float(value) != converted:
+                    raise ValueError
+            elif self.kind == "float":
+                converted = float(value)
+            elif self.kind == "bool":
+                if isinstance(value, str):
+                    lowered = value.strip().lower()
+                    if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                        raise ValueError
+                    converted = lowered in ("true", "1", "yes", "on")
+                else:
+                    converted = bool(value)
+            elif self.kind == "choice":
+                converted = str(value)
+                if converted not in self.choices:
+                    raise TemplateError(
+                        f"Hyperparameter '{self.name}' expects one of {', '.join(self.choices)}. "
+                        f"Received: {value!r}"
+                    )
+            else:  # pragma: no cover - a programming error in a spec
+                raise TemplateError(f"Unknown hyperparameter kind {self.kind!r}")
+        except (TypeError, ValueError):
+            raise TemplateError(
+                f"Hyperparameter '{self.name}' expects a value of type {self.kind}. Received: {value!r}"
+            ) from None
+        if self.kind in ("int", "float"):
+            if self.minimum is not None and converted < self.minimum or (
+                self.maximum is not None and converted > self.maximum
+            ):
+                raise TemplateError(
+                    f"Hyperparameter '{self.name}' expects a value in [{self.minimum}, {self.maximum}]. "
+                    f"Received: {value!r}"
+                )
+        return converted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "default": self.default,
+            "kind": self.kind,
+            "help": self.help,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "choices": list(self.choices),
+            "log_scale": self.log_scale,
+        }
+
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "step", "cosine", "reduce_on_plateau")
+
+
+def training_hyperparameters(
+    *,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    optimizer: str = "adam",
+    dropout: float = 0.0,
+) -> tuple[HyperParameter, ...]:
+    """The hyperparameters every template has; each template picks its own defaults."""
+    return (
+        HyperParameter("epochs", epochs, "int", "Passes over the training data.", 1, 1000),
+        HyperParameter("batch_size", batch_size, "int", "Samples per gradient step.", 1, 4096),
+        HyperParameter(
+            "learning_rate", learning_rate, "float", "Step size of the optimizer.", 1e-6, 1.0, log_scale=True
+        ),
+        HyperParameter("optimizer", optimizer, "choice", "The optimisation algorithm.", choices=OPTIMIZERS),
+        HyperParameter("dropout", dropout, "float", "Fraction of units dropped while training (0 = none).", 0.0, 0.9),
+        HyperParameter(
+            "lr_schedule",
+            "constant",
+            "choice",
+            "How the learning rate changes: constant, halved every few epochs (step), cosine decay, "
+            "or reduced when validation loss stops improving.",
+            choices=LR_SCHEDULES,
+        ),
+        HyperParameter(
+            "early_stopping_patience",
+            0,
+            "int",
+            "Stop after this many epochs without a better validation loss (0 = never stop early).",
+            0,
+            100,
+        ),
+        HyperParameter("seed", 42, "int", "Random seed for the split, weights and augmentation.", 0, 2**31 - 1),
+    )
+
+
+TRAINING_KEYS = ("epochs", "batch_size", "learning_rate", "optimizer", "lr_schedule", "early_stopping_patience", "seed")
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A model template: metadata, hyperparameters and a Keras model builder.
+
+    ``build(num_classes, input_shape, hp)`` returns an uncompiled ``keras.Model`` whose input takes raw
+    values (pixels in 0..255); rescaling and any other inference-time preprocessing live inside it.
+    """
+
+    id: str
+    title: str
+    description: str
+    modality: str
+    input_shape: tuple[int, ...]
+    builder: Callable[[int, tuple[int, ...], dict[str, Any]], Any]
+    hyperparameters: tuple[HyperParameter, ...]
+    binary_output: bool = True
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise TemplateError(f"Expected a modality in {MODALITIES}. Received: {self.modality!r}")
+
+    def hyperparameter(self, name: str) -> HyperParameter:
+        for hp in self.hyperparameters:
+            if hp.name == name:
+                return hp
+        raise TemplateError(
+            f"Template '{self.id}' has no hyperparameter '{name}'; expected one of "
+            f"{', '.join(h.name for h in self.hyperparameters)}. Received: {name!r}"
+        )
+
+    def default_hparams(self) -> dict[str, Any]:
+        return {hp.name: hp.default for hp in self.hyperparameters}
+
+    def resolve_hparams(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults updated by ``overrides`` (``None`` values ignored), each checked against its range."""
+        values = self.default_hparams()
+        for name, value in (overrides or {}).items():
+            if value is None:
+                continue
+            values[name] = self.hyperparameter(name).coerce(value)
+        return values
+
+    def build(self, num_classes: int, input_shape: tuple[int, ...] | None = None, hp: dict[str, Any] | None = None):
+        """Build the uncompiled model for ``num_classes`` classes."""
+        if num_classes < 2:
+            raise TemplateError(f"A classifier needs at least 2 classes. Received: {num_classes}")
+        shape = tuple(input_shape) if input_shape else self.input_shape
+        return self.builder(num_classes, shape, self.resolve_hparams(hp))
+
+    def uses_sigmoid(self, num_classes: int) -> bool:
+        """Whether the output is one sigmoid unit (binary templates with two classes)."""
+        return self.binary_output and num_classes == 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "modality": self.modality,
+            "input_shape": list(self.input_shape),
+            "binary_output": self.binary_output,
+            "preprocessing": dict(self.preprocessing),
+            "hyperparameters": [hp.to_dict() for hp in self.hyperparameters],
+        }
