@@ -1,0 +1,54 @@
+"""Plain-Python training events: listeners and the cancel token.
+
+The core never knows Qt. The GUI's worker passes the bound ``emit`` methods of its signals as these
+listeners; the CLI passes functions that draw a progress bar or print JSON lines. Every payload is a
+dict of plain floats, ints and strings.
+
+Payloads:
+- ``run_started``: ``{"run_dir", "template", "epochs", "steps_per_epoch", "num_train", "num_val",
+  "class_names", "batch_size"}``
+- ``batch_ended`` (throttled to ~10 Hz): ``{"epoch", "step", "steps_per_epoch", "global_step",
+  "total_steps", "loss", "accuracy", "samples_per_second"}``
+- ``epoch_ended``: ``{"epoch", "epochs", "loss", "accuracy", "val_loss", "val_accuracy",
+  "learning_rate", "elapsed", "eta", "samples_per_second"}`` (epochs count from 1)
+- ``run_finished``: ``{"status": "completed"|"cancelled"|"stopped_early"|"failed", "run_dir",
+  "model_path", "best_val_accuracy", "epochs_run", "message"}``
+- ``log``: a line of text for the run's log.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+Listener = Callable[[dict[str, Any]], None]
+
+
+def _ignore(_payload: Any) -> None:
+    return None
+
+
+@dataclass
+class TrainingListeners:
+    """Callables invoked by the trainer; any left out are ignored."""
+
+    run_started: Listener = _ignore
+    batch_ended: Listener = _ignore
+    epoch_ended: Listener = _ignore
+    run_finished: Listener = _ignore
+    log: Callable[[str], None] = _ignore
+
+
+class CancelToken:
+    """A flag set from any thread; the trainer's callback checks it after every batch."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
