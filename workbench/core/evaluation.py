@@ -1,0 +1,131 @@
+"""Metrics of a model on labelled samples: accuracy, per-class precision/recall/F1, confusion
+matrix, top-k accuracy and the misclassified samples with their confidence. All JSON-serialisable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+MISCLASSIFIED_LIMIT = 500
+
+
+def output_to_probabilities(outputs: np.ndarray, sigmoid: bool) -> np.ndarray:
+    """Model outputs → (N, K) class probabilities; one sigmoid unit becomes [1 - p, p]."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if sigmoid:
+        p = outputs.reshape(-1)
+        return np.stack([1.0 - p, p], axis=1)
+    return outputs
+
+
+def evaluation_report(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str],
+                      sample_ids: list[str] | None = None, top_k: int | None = None) -> dict[str, Any]:
+    """The full report for true labels ``y_true`` and predicted ``probabilities`` (N, K)."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    k = len(class_names)
+    top_k = top_k or min(3, k)
+    y_pred = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, np.int64)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    per_class = []
+    for i, name in enumerate(class_names):
+        tp = confusion[i, i]
+        predicted, actual = confusion[:, i].sum(), confusion[i, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class.append({"class": name, "precision": float(precision), "recall": float(recall),
+                          "f1": float(f1), "support": int(actual)})
+    ranked = np.argsort(-probabilities, axis=1)[:, :top_k] if len(probabilities) else np.zeros((0, top_k), int)
+    in_top_k = (ranked == y_true[:, None]).any(axis=1) if len(y_true) else np.zeros(0, bool)
+    wrong = np.flatnonzero(y_pred != y_true)
+    confidences = probabilities[wrong, y_pred[wrong]] if len(wrong) else np.zeros(0)
+    order = wrong[np.argsort(-confidences)][:MISCLASSIFIED_LIMIT]
+    misclassified = [{
+        "sample": sample_ids[i] if sample_ids else str(i),
+        "index": int(i),
+        "true": class_names[y_true[i]],
+        "predicted": class_names[y_pred[i]],
+        "confidence": float(probabilities[i, y_pred[i]]),
+    } for i in order]
+    n = len(y_true)
+    return {
+        "num_samples": int(n),
+        "accuracy": float((y_pred == y_true).mean()) if n else 0.0,
+        "top_k": int(top_k),
+        "top_k_accuracy": float(in_top_k.mean()) if n else 0.0,
+        "class_names": list(class_names),
+        "per_class": per_class,
+        "macro_f1": float(np.mean([c["f1"] for c in per_class])) if per_class else 0.0,
+        "confusion_matrix": confusion.tolist(),
+        "misclassified": misclassified,
+        "num_misclassified": int(len(wrong)),
+    }
+
+
+def predict_in_batches(model, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``model(x, training=False)`` over ``arrays`` in chunks (cheaper than ``predict`` for small sets)."""
+    outputs = [np.asarray(model(arrays[i:i + batch_size], training=False)) for i in range(0, len(arrays), batch_size)]
+    return np.concatenate(outputs) if outputs else np.zeros((0,))
+
+
+def evaluate_model_on_subset(model, subset, class_names: list[str], input_shape: tuple[int, ...], sigmoid: bool,
+                             batch_size: int = 256) -> dict[str, Any]:
+    """Evaluate a Keras model on a data subset (see :mod:`workbench.core.data.pipeline`)."""
+    from workbench.core.data.pipeline import make_tf_dataset
+
+    outputs = []
+    for x, _ in make_tf_dataset(subset, input_shape, batch_size):
+        outputs.append(np.asarray(model(x, training=False)))
+    probabilities = output_to_probabilities(np.concatenate(outputs), sigmoid)
+    return evaluation_report(subset.labels, probabilities, class_names, subset.ids)
+
+
+def evaluation_subset(report, class_names: list[str]):
+    """The labelled samples of a scanned dataset to evaluate a model on, labelled in the model's classes.
+
+    A plain folder is used whole; a pre-split folder or an npz gives its test split when it has one.
+    """
+    from workbench.core.data.pipeline import Subset
+    from workbench.core.data.scan import load_npz
+    from workbench.core.errors import DatasetError
+
+    unknown = sorted(set(report.class_names) - set(class_names))
+    if unknown:
+        raise DatasetError(f"Expected the dataset's classes to be among the model's ({', '.join(class_names)}). "
+                           f"Received: unknown class(es) {', '.join(unknown)} in {report.path}")
+    to_model = np.array([class_names.index(name) for name in report.class_names], dtype=np.int32)
+    if report.kind == "npz":
+        arrays = load_npz(report.path)
+        subset = "test" if "x_test" in arrays else "train"
+        lookup = {name: i for i, name in enumerate(report.class_names)}
+        labels = np.array([lookup[str(v)] for v in arrays[f"y_{subset}"]], dtype=np.int32)
+        x = arrays[f"x_{subset}"]
+        return Subset([f"npz:x_{subset}[{i}]" for i in range(len(x))], to_model[labels], x)
+    subsets = np.array(report.subsets)
+    pick = "test" if "test" in subsets else ("val" if "val" in subsets else None)
+    idx = np.flatnonzero(subsets == pick) if pick else np.arange(len(report.files))
+    return Subset([report.files[i] for i in idx], to_model[report.labels[idx]])
+
+
+def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256) -> dict[str, Any]:
+    """Evaluate a loaded :class:`~workbench.core.inference.Predictor` on a dataset path."""
+    from workbench.core.data.pipeline import make_tf_dataset
+    from workbench.core.data.scan import scan_dataset
+
+    report = scan_dataset(data_path)
+    subset = evaluation_subset(report, predictor.class_names)
+    if predictor.preprocessing.get("mnist_style"):
+        from workbench.core.data.pipeline import subset_arrays
+
+        arrays = np.stack([predictor.prepare_image(a) for a in subset_arrays(subset, (*predictor.input_shape[:-1], 1))])
+        probabilities = predictor.predict_arrays(arrays, batch_size)
+    else:
+        outputs = [np.asarray(predictor.model(x, training=False))
+                   for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size)]
+        probabilities = output_to_probabilities(np.concatenate(outputs), predictor.sigmoid)
+    result = evaluation_report(subset.labels, probabilities, predictor.class_names, subset.ids)
+    result["dataset"] = {"path": report.path, "unreadable": report.unreadable, "warnings": report.warnings}
+    return result

@@ -1,0 +1,179 @@
+"""Export a trained model: .keras, TensorFlow SavedModel, TFLite (float32, dynamic-range, int8).
+
+After every export a parity check runs a few real samples (from the model's training data, or the
+``data`` given) through the exported artefact and reports the largest probability difference
+against the Keras model.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import DatasetError, ExportError
+from workbench.core.evaluation import output_to_probabilities
+from workbench.core.inference import Predictor
+from workbench.core.sidecar import sidecar_path, write_sidecar
+
+FORMATS = ("keras", "savedmodel", "tflite")
+QUANTIZATIONS = ("none", "dynamic", "int8")
+
+
+@dataclass
+class ExportResult:
+    format: str
+    quantize: str
+    path: Path
+    size_bytes: int
+    parity_max_abs_diff: float
+    parity_samples: int
+    parity_source: str
+    top1_agreement: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+
+
+def default_export_path(model_path: Path, fmt: str, quantize: str) -> Path:
+    stem = model_path.with_suffix("")
+    if fmt == "keras":
+        return Path(f"{stem}-export.keras")
+    if fmt == "savedmodel":
+        return Path(f"{stem}_savedmodel")
+    return Path(f"{stem}{'' if quantize == 'none' else '-' + quantize}.tflite")
+
+
+def sample_inputs(predictor: Predictor, data: str | None = None, count: int = 16) -> tuple[np.ndarray, str]:
+    """Up to ``count`` real, prepared inputs from ``data`` or the model's training dataset."""
+    from workbench.core.data.pipeline import subset_arrays
+    from workbench.core.data.scan import scan_dataset
+    from workbench.core.evaluation import evaluation_subset
+
+    source = data or predictor.sidecar.get("dataset", {}).get("path")
+    if not source or not Path(source).exists():
+        raise DatasetError(f"Expected real samples for the parity check and calibration (pass --data). "
+                           f"Received: dataset {source!r} is not available")
+    report = scan_dataset(source, verify=False)
+    subset = evaluation_subset(report, predictor.class_names)
+    rng = np.random.default_rng(0)
+    pick = rng.permutation(len(subset))[:count]
+    from workbench.core.data.pipeline import Subset
+
+    chosen = Subset([subset.ids[i] for i in pick], subset.labels[pick],
+                    subset.arrays[pick] if subset.arrays is not None else None)
+    if predictor.preprocessing.get("mnist_style"):
+        raw = subset_arrays(chosen, (*predictor.input_shape[:-1], 1))
+        return np.stack([predictor.prepare_image(a) for a in raw]).astype(np.float32), source
+    return subset_arrays(chosen, predictor.input_shape).astype(np.float32), source
+
+
+def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | None = None,
+                 quantize: str = "none", data: str | None = None, parity_count: int = 16) -> ExportResult:
+    """Export ``model_path`` to ``fmt`` and check parity on real samples."""
+    if fmt not in FORMATS:
+        raise ExportError(f"Expected an export format in {', '.join(FORMATS)}. Received: {fmt!r}")
+    if quantize not in QUANTIZATIONS:
+        raise ExportError(f"Expected a quantisation in {', '.join(QUANTIZATIONS)}. Received: {quantize!r}")
+    if quantize != "none" and fmt != "tflite":
+        raise ExportError(f"Quantisation applies to TFLite only. Received: --format {fmt} --quantize {quantize}")
+    model_path = Path(model_path)
+    predictor = Predictor.load(model_path)
+    target = Path(out) if out else default_export_path(model_path, fmt, quantize)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    samples, source = sample_inputs(predictor, data, max(parity_count, 100 if quantize == "int8" else 0))
+    parity = samples[:parity_count]
+    reference = predictor.predict_arrays(parity)
+
+    if fmt == "keras":
+        if target.resolve() != model_path.resolve():
+            shutil.copyfile(model_path, target)
+        run = _keras_runner(target)
+    elif fmt == "savedmodel":
+        if target.exists():
+            shutil.rmtree(target)
+        predictor.model.export(str(target), format="tf_saved_model", verbose=False)
+        run = _savedmodel_runner(target)
+    else:
+        target.write_bytes(_tflite_bytes(predictor.model, quantize, samples))
+        run = _tflite_runner(target)
+    exported = output_to_probabilities(run(parity), predictor.sigmoid)
+    sidecar = dict(predictor.sidecar)
+    sidecar.pop("format", None)
+    sidecar["export"] = {"format": fmt, "quantize": quantize, "source_model": str(model_path)}
+    write_sidecar(target, sidecar)
+    size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
+    return ExportResult(
+        format=fmt, quantize=quantize, path=target, size_bytes=int(size),
+        parity_max_abs_diff=float(np.abs(exported - reference).max()) if len(parity) else 0.0,
+        parity_samples=len(parity), parity_source=source,
+        top1_agreement=float((exported.argmax(1) == reference.argmax(1)).mean()) if len(parity) else 1.0,
+    )
+
+
+def _keras_runner(path: Path):
+    import keras
+
+    import workbench.core.templates.preprocess_layers  # noqa: F401
+
+    model = keras.models.load_model(path, compile=False)
+    return lambda x: np.asarray(model(x, training=False))
+
+
+def _savedmodel_runner(path: Path):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    return lambda x: np.asarray(loaded.serve(tf.constant(x)))
+
+
+def _tflite_bytes(model, quantize: str, samples: np.ndarray) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantize in ("dynamic", "int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "int8":
+        def representative():
+            for sample in samples:
+                yield [sample[None].astype(np.float32)]
+
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    try:
+        return converter.convert()
+    except Exception as exc:
+        raise ExportError(f"TFLite conversion ({quantize}) failed. Received: {str(exc).splitlines()[0]}") from None
+
+
+def _tflite_runner(path: Path):
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        results = []
+        for sample in x:
+            value = sample[None]
+            if inp["dtype"] != np.float32:  # full-integer model: quantise the input as calibrated
+                scale, zero = inp["quantization"]
+                value = np.clip(np.rint(value / scale + zero), -128, 127).astype(inp["dtype"])
+            interpreter.set_tensor(inp["index"], value)
+            interpreter.invoke()
+            result = interpreter.get_tensor(out["index"]).astype(np.float32)
+            if out["dtype"] != np.float32:
+                scale, zero = out["quantization"]
+                result = (result - zero) * scale
+            results.append(result[0])
+        return np.stack(results)
+
+    return run
+
+

@@ -1,0 +1,159 @@
+"""Keras callbacks that bridge ``fit`` to plain-Python listeners and the cancel token."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import keras
+
+from workbench.core.training.events import CancelToken, TrainingListeners
+
+BATCH_EVENT_INTERVAL_S = 0.1  # ~10 Hz: enough for a smooth curve, cheap for any receiver
+
+
+def current_learning_rate(model) -> float:
+    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+
+class ProgressCallback(keras.callbacks.Callback):
+    """Reports batch (throttled) and epoch progress to listeners."""
+
+    def __init__(self, listeners: TrainingListeners, *, epochs: int, steps_per_epoch: int, batch_size: int,
+                 cancel: CancelToken) -> None:
+        super().__init__()
+        self._listeners = listeners
+        self._epochs = epochs
+        self._steps = steps_per_epoch
+        self._batch_size = batch_size
+        self._cancel = cancel
+        self._epoch = 0
+        self._last_emit = 0.0
+        self._start = 0.0
+        self._epoch_start = 0.0
+        self.epochs_completed = 0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        step = batch + 1
+        if now - self._last_emit < BATCH_EVENT_INTERVAL_S and step != self._steps:
+            return
+        self._last_emit = now
+        logs = logs or {}
+        elapsed = max(now - self._epoch_start, 1e-9)
+        self._listeners.batch_ended({
+            "epoch": self._epoch + 1,
+            "step": step,
+            "steps_per_epoch": self._steps,
+            "global_step": self._epoch * self._steps + step,
+            "total_steps": self._epochs * self._steps,
+            "loss": float(logs.get("loss", math.nan)),
+            "accuracy": float(logs.get("accuracy", math.nan)),
+            "samples_per_second": step * self._batch_size / elapsed,
+        })
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._cancel.cancelled:
+            return  # a partial epoch's figures would mislead the curves
+        logs = logs or {}
+        now = time.perf_counter()
+        self.epochs_completed = epoch + 1
+        elapsed = now - self._start
+        per_epoch = elapsed / self.epochs_completed
+        self._listeners.epoch_ended({
+            "epoch": epoch + 1,
+            "epochs": self._epochs,
+            "loss": float(logs.get("loss", math.nan)),
+            "accuracy": float(logs.get("accuracy", math.nan)),
+            "val_loss": float(logs["val_loss"]) if "val_loss" in logs else None,
+            "val_accuracy": float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
+            "learning_rate": current_learning_rate(self.model),
+            "elapsed": elapsed,
+            "eta": per_epoch * (self._epochs - self.epochs_completed),
+            "samples_per_second": self._steps * self._batch_size / max(now - self._epoch_start, 1e-9),
+        })
+
+
+class CancelCallback(keras.callbacks.Callback):
+    """Stops ``fit`` and ``evaluate`` within one batch once the token is cancelled.
+
+    A queued Qt slot could not do this: the worker thread is busy inside ``fit``.
+    """
+
+    def __init__(self, cancel: CancelToken) -> None:
+        super().__init__()
+        self._cancel = cancel
+
+    def _check(self) -> None:
+        if self._cancel.cancelled:
+            self.model.stop_training = True
+            self.model.stop_evaluating = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._check()
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stops at the first NaN/inf loss and remembers where, for a clear message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.where: str | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.where = f"epoch {self._epoch + 1}, batch {batch + 1}"
+            self.model.stop_training = True
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Saves the model whenever the monitored metric improves (never from a cancelled or NaN epoch)."""
+
+    def __init__(self, path: Path, monitor: str, cancel: CancelToken, nan_guard: NanGuard) -> None:
+        super().__init__()
+        self.path = path
+        self.monitor = monitor
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self._cancel = cancel
+        self._nan_guard = nan_guard
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or self._cancel.cancelled or self._nan_guard.where is not None:
+            return
+        value = float(value)
+        if self.best is None or value > self.best:
+            self.best, self.best_epoch = value, epoch + 1
+            self.model.save(self.path)
+
+
+def learning_rate_callbacks(
+    schedule: str, base_lr: float, epochs: int, monitor: str = "val_loss"
+) -> list[keras.callbacks.Callback]:
+    """Callbacks implementing the ``lr_schedule`` hyperparameter."""
+    if schedule == "step":
+        step = max(1, epochs // 3)
+        return [keras.callbacks.LearningRateScheduler(lambda e, lr: base_lr * 0.5 ** (e // step))]
+    if schedule == "cosine":
+        return [keras.callbacks.LearningRateScheduler(
+            lambda e, lr: base_lr * 0.5 * (1 + math.cos(math.pi * e / max(epochs, 1))))]
+    if schedule == "reduce_on_plateau":
+        return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2, min_lr=base_lr * 1e-3)]
+    return []
