@@ -130,7 +130,8 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     history: dict[str, list[float]] = {}
     status, message = "completed", ""
     try:
-        fit = model.fit(train_ds, validation_data=val_ds, epochs=hp["epochs"], callbacks=callbacks, verbose=0)
+        fit = model.fit(train_ds, validation_data=val_ds, epochs=hp["epochs"], callbacks=callbacks, verbose=0,
+                        shuffle=False)  # the tf.data pipeline shuffles
         history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     except Exception as exc:
         status, message = "failed", _explain_failure(exc)

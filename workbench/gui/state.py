@@ -1,0 +1,76 @@
+"""AppState: the choices the panels share, in one QObject living in the GUI thread.
+
+Panels never reach into each other; each reads and writes the state and listens to its signals.
+The state holds plain core objects (a ScanReport, an AugmentationSpec, dicts), never widgets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from workbench.core.augmentation import AugmentationSpec
+
+
+class AppState(QObject):
+    dataset_changed = Signal(object)  # ScanReport | None
+    split_changed = Signal(float, str)  # validation fraction, group regex ("" = stratified)
+    template_changed = Signal(str)
+    hparams_changed = Signal(dict)
+    augmentation_changed = Signal(object)  # AugmentationSpec
+    model_changed = Signal(str)  # path of the selected .keras model ("" = none)
+    run_finished = Signal(dict)  # the run_finished payload of a training run (run_dir, model_path, status)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.dataset_path: str = ""
+        self.scan = None  # ScanReport of the current dataset
+        self.val_fraction: float = 0.2
+        self.group_regex: str = ""
+        self.template_id: str = "mnist_cnn"
+        self.hparams: dict[str, Any] = {}
+        self.augmentation = AugmentationSpec()
+        self.model_path: str = ""
+
+    def set_dataset(self, path: str, scan) -> None:
+        self.dataset_path, self.scan = path, scan
+        self.dataset_changed.emit(scan)
+
+    def set_split(self, val_fraction: float, group_regex: str) -> None:
+        if (val_fraction, group_regex) != (self.val_fraction, self.group_regex):
+            self.val_fraction, self.group_regex = val_fraction, group_regex
+            self.split_changed.emit(val_fraction, group_regex)
+
+    def set_template(self, template_id: str) -> None:
+        if template_id != self.template_id:
+            self.template_id = template_id
+            self.template_changed.emit(template_id)
+
+    def set_hparams(self, hparams: dict[str, Any]) -> None:
+        if hparams != self.hparams:
+            self.hparams = dict(hparams)
+            self.hparams_changed.emit(dict(hparams))
+
+    def set_augmentation(self, spec: AugmentationSpec) -> None:
+        if spec != self.augmentation:
+            self.augmentation = spec
+            self.augmentation_changed.emit(spec)
+
+    def set_model(self, path: str) -> None:
+        if path != self.model_path:
+            self.model_path = path
+            self.model_changed.emit(path)
+
+    def train_config(self, out_dir: str | None = None):
+        """The core TrainConfig for the current choices (raises WorkbenchError if incomplete)."""
+        from workbench.core.errors import DatasetError
+        from workbench.core.training import TrainConfig
+
+        if not self.dataset_path:
+            raise DatasetError("Expected a dataset: choose a folder or an .npz file in the Data panel. Received: none")
+        return TrainConfig(
+            template=self.template_id, data=self.dataset_path, hparams=dict(self.hparams),
+            augmentation=self.augmentation, val_split=self.val_fraction,
+            group_regex=self.group_regex or None, out_dir=out_dir, scan=self.scan,
+        )

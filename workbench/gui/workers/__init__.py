@@ -1,0 +1,1 @@
+"""Background work for the GUI: the training controller/worker and a generic task runner."""
