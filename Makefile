@@ -1,0 +1,111 @@
+# CNN Workbench — developer entry points.  `make run` and `make test` are all a new checkout needs.
+
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k templates -x"`.
+PYTEST_ARGS ?=
+
+# Debian 12 packages the app and the tests need: PortAudio and libsndfile for sounddevice/soundfile,
+# Xvfb + xauth for screenshots of the real window, PulseAudio + sox for a virtual microphone in tests,
+# and the libraries Qt's xcb platform plugin loads (without them a real window aborts on start even
+# though offscreen tests pass).
+DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth pulseaudio pulseaudio-utils sox \
+	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
+	libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxkbcommon0 \
+	libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3
+
+IS_ROOT := $(filter 0,$(shell id -u 2>/dev/null))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv system-deps run test bench screenshots clean distclean
+
+help:
+	@echo "make run          set up .venv and launch the app"
+	@echo "make test         set up .venv with the test extra, check import contracts, run pytest"
+	@echo "make venv         create/refresh .venv (PYTHON=$(PYTHON))"
+	@echo "make system-deps  install the Debian packages the app and tests need (as root)"
+	@echo "make bench        run the benchmark scripts in bench/"
+	@echo "make screenshots  take screenshots of the real window under Xvfb"
+	@echo "make clean        remove build artefacts and caches (distclean also removes .venv)"
+
+# ---------------------------------------------------------------------------------------------
+# Virtual environment.  Creating it is done once; the install re-runs only when pyproject.toml is
+# newer than the stamp, so a second `make test` does not touch pip.
+
+venv: $(STAMP)
+
+$(VPY):
+	@$(PYTHON) -c 'import sys' 2>/dev/null || { \
+		echo "error: '$(PYTHON)' not found. Install Python >= 3.11 or run: make PYTHON=/path/to/python3.11 ..." >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "error: CNN Workbench needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())')." >&2; \
+		echo "       Run with a newer interpreter, e.g.: make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV) || { \
+		echo "error: '$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)." >&2; \
+		rm -rf $(VENV); exit 1; }
+	$(VPY) -m pip install --upgrade pip || { rm -rf $(VENV); exit 1; }
+
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install -e ".[test]"
+	@touch $@
+
+# ---------------------------------------------------------------------------------------------
+# System packages.  Quick no-op when everything is installed; as non-root only reports.
+
+system-deps:
+	@if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "system-deps: no dpkg/apt-get here; skipping (see README for other systems)."; exit 0; \
+	fi; \
+	installed=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(DEB_PACKAGES) 2>/dev/null \
+		| awk '$$2 == "ii" {print $$1}'); \
+	missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		case " $$(echo $$installed) " in *" $$p "*) ;; *) missing="$$missing $$p";; esac; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "system-deps: missing Debian packages:$$missing"; \
+		echo "system-deps: install them with:"; \
+		echo "    sudo apt-get install -y --no-install-recommends$$missing"; \
+		exit 0; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	echo "system-deps: installing:$$missing"; \
+	if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update; fi; \
+	apt-get install -y --no-install-recommends $$missing \
+		|| { apt-get update && apt-get install -y --no-install-recommends $$missing; }
+
+# ---------------------------------------------------------------------------------------------
+
+run: venv $(if $(IS_ROOT),system-deps)
+	$(VENV)/bin/workbench
+
+test: venv system-deps
+	$(VENV)/bin/lint-imports
+	@rc=0; QT_QPA_PLATFORM=offscreen $(VPY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit 5) — treated as a failure." >&2; fi; \
+	exit $$rc
+
+bench: venv
+	@set -e; found=0; \
+	for script in bench/[!_]*.py; do \
+		[ -f "$$script" ] || continue; found=1; \
+		echo "== $$script"; $(VPY) "$$script"; \
+	done; \
+	if [ $$found -eq 0 ]; then echo "error: no benchmark scripts in bench/" >&2; exit 1; fi
+
+screenshots: venv system-deps
+	xvfb-run -a $(VPY) packaging/screenshots.py
+
+clean:
+	rm -rf build dist .pytest_cache .import_linter_cache htmlcov .coverage
+	find . \( -path ./$(VENV) -o -path ./.git -o -path ./shared \) -prune -o \
+		\( -name __pycache__ -o -name '*.egg-info' \) -type d -print | xargs -r rm -rf
+
+distclean: clean
+	rm -rf $(VENV)
