@@ -93,6 +93,7 @@ def training_hyperparameters(
     learning_rate: float = 1e-3,
     optimizer: str = "adam",
     dropout: float = 0.0,
+    lr_schedule: str = "constant",
 ) -> tuple[HyperParameter, ...]:
     """The hyperparameters every template has; each template picks its own defaults."""
     return (
@@ -105,7 +106,7 @@ def training_hyperparameters(
         HyperParameter("dropout", dropout, "float", "Fraction of units dropped while training (0 = none).", 0.0, 0.9),
         HyperParameter(
             "lr_schedule",
-            "constant",
+            lr_schedule,
             "choice",
             "How the learning rate changes: constant, halved every few epochs (step), cosine decay, "
             "or reduced when validation loss stops improving.",
