@@ -45,10 +45,11 @@ $(VPY):
 		echo "error: CNN Workbench needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())')." >&2; \
 		echo "       Run with a newer interpreter, e.g.: make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; \
 		exit 1; }
-	$(PYTHON) -m venv $(VENV) || { \
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { \
 		echo "error: '$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)." >&2; \
 		rm -rf $(VENV); exit 1; }
-	$(VPY) -m pip install --upgrade pip || { rm -rf $(VENV); exit 1; }
+	@$(VPY) -m pip install --upgrade pip || { rm -rf $(VENV); exit 1; }
 
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install -e ".[test]"

@@ -38,9 +38,13 @@ _PROBE = textwrap.dedent(
 
     core_dir = pathlib.Path(workbench.core.__file__).parent
     names, walk_errors = set(), []
+
+    def on_walk_error(name):  # called inside the except block of the failed package import
+        walk_errors.append(f"--- {name}\n{traceback.format_exc()}")
+
     try:
         for info in pkgutil.walk_packages(workbench.core.__path__, "workbench.core.",
-                                          onerror=walk_errors.append):
+                                          onerror=on_walk_error):
             names.add(info.name)
     except Exception:
         walk_errors.append(traceback.format_exc())
@@ -139,7 +143,7 @@ def test_every_core_module_imports_without_qt(boundary_report: dict) -> None:
     core = boundary_report["stages"]["core"]
     assert "workbench.core.templates.registry" in core["modules"], core["modules"]
     assert not core["skipped"], f"Refusing to import these __main__ modules: {core['skipped']}"
-    assert not core["walk_errors"], "pkgutil.walk_packages failed:\n" + "\n".join(core["walk_errors"])
+    assert not core["walk_errors"], "Core packages failed to import:\n" + "\n".join(core["walk_errors"])
     assert not core["import_errors"], "Core modules failed to import:\n" + "\n".join(
         f"--- {name}\n{tb}" for name, tb in core["import_errors"].items()
     )
