@@ -32,6 +32,8 @@ class AugmentationSpec:
         vertical_flip: mirror top-bottom at random.
         brightness: maximum brightness change as a fraction of the value range.
         contrast: maximum contrast change as a fraction.
+        stroke_width: probability that a sample's bright strokes are made thicker or thinner
+            (for drawn digits, whose pen width is uniform).
         fill_mode: how pixels moved in from outside are filled.
     """
 
@@ -44,11 +46,12 @@ class AugmentationSpec:
     vertical_flip: bool = False
     brightness: float = 0.0
     contrast: float = 0.0
+    stroke_width: float = 0.0
     fill_mode: str = "nearest"
 
     def __post_init__(self) -> None:
         limits = {"rotation": 180.0, "width_shift": 1.0, "height_shift": 1.0, "shear": 1.0, "zoom": 0.9,
-                  "brightness": 1.0, "contrast": 1.0}
+                  "brightness": 1.0, "contrast": 1.0, "stroke_width": 1.0}
         for name, limit in limits.items():
             value = getattr(self, name)
             if not 0.0 <= float(value) <= limit:
@@ -76,12 +79,12 @@ class AugmentationSpec:
             kind = known[name].type
             try:
                 if kind == "bool":
-                    converted[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+                    converted[name] = value if isinstance(value, bool) else _parse_bool(value)
                 elif kind == "float":
                     converted[name] = float(value)
                 else:
                     converted[name] = str(value)
-            except ValueError:
+            except (TypeError, ValueError):
                 raise WorkbenchError(f"Augmentation '{name}' expects a {kind}. Received: {value!r}") from None
         return cls(**converted)
 
@@ -95,6 +98,14 @@ class AugmentationSpec:
                 raise WorkbenchError(f"Expected --augment options as key=value. Received: {pair!r}")
             values[key.strip()] = value.strip()
         return cls.from_dict(values)
+
+
+def _parse_bool(value: Any) -> bool:
+    """``true/false``, ``1/0``, ``yes/no``, ``on/off``; anything else is a ValueError, not a silent False."""
+    lowered = str(value).strip().lower()
+    if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(value)
+    return lowered in ("1", "true", "yes", "on")
 
 
 def augmentation_layers(spec: AugmentationSpec, seed: int | None = None) -> list:
@@ -119,6 +130,10 @@ def augmentation_layers(spec: AugmentationSpec, seed: int | None = None) -> list
         layers.append(keras.layers.RandomBrightness(spec.brightness, value_range=(0, 255), seed=seed))
     if spec.contrast:
         layers.append(keras.layers.RandomContrast(spec.contrast, value_range=(0, 255), seed=seed))
+    if spec.stroke_width:
+        from workbench.core.augmentation_layers import RandomStrokeWidth
+
+        layers.append(RandomStrokeWidth(spec.stroke_width, seed=seed))
     return layers
 
 

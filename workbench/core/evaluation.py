@@ -72,12 +72,12 @@ def predict_in_batches(model, arrays: np.ndarray, batch_size: int = 256) -> np.n
 
 
 def evaluate_model_on_subset(model, subset, class_names: list[str], input_shape: tuple[int, ...], sigmoid: bool,
-                             batch_size: int = 256) -> dict[str, Any]:
+                             batch_size: int = 256, preprocessing: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate a Keras model on a data subset (see :mod:`workbench.core.data.pipeline`)."""
     from workbench.core.data.pipeline import make_tf_dataset
 
     outputs = []
-    for x, _ in make_tf_dataset(subset, input_shape, batch_size):
+    for x, _ in make_tf_dataset(subset, input_shape, batch_size, preprocessing=preprocessing):
         outputs.append(np.asarray(model(x, training=False)))
     probabilities = output_to_probabilities(np.concatenate(outputs), sigmoid)
     return evaluation_report(subset.labels, probabilities, class_names, subset.ids)
@@ -117,15 +117,10 @@ def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256) -> dic
 
     report = scan_dataset(data_path)
     subset = evaluation_subset(report, predictor.class_names)
-    if predictor.preprocessing.get("mnist_style"):
-        from workbench.core.data.pipeline import subset_arrays
-
-        arrays = np.stack([predictor.prepare_image(a) for a in subset_arrays(subset, (*predictor.input_shape[:-1], 1))])
-        probabilities = predictor.predict_arrays(arrays, batch_size)
-    else:
-        outputs = [np.asarray(predictor.model(x, training=False))
-                   for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size)]
-        probabilities = output_to_probabilities(np.concatenate(outputs), predictor.sigmoid)
+    outputs = [np.asarray(predictor.model(x, training=False))
+               for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size,
+                                           preprocessing=predictor.preprocessing)]
+    probabilities = output_to_probabilities(np.concatenate(outputs), predictor.sigmoid)
     result = evaluation_report(subset.labels, probabilities, predictor.class_names, subset.ids)
     result["dataset"] = {"path": report.path, "unreadable": report.unreadable, "warnings": report.warnings}
     return result

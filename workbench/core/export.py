@@ -65,10 +65,7 @@ def sample_inputs(predictor: Predictor, data: str | None = None, count: int = 16
 
     chosen = Subset([subset.ids[i] for i in pick], subset.labels[pick],
                     subset.arrays[pick] if subset.arrays is not None else None)
-    if predictor.preprocessing.get("mnist_style"):
-        raw = subset_arrays(chosen, (*predictor.input_shape[:-1], 1))
-        return np.stack([predictor.prepare_image(a) for a in raw]).astype(np.float32), source
-    return subset_arrays(chosen, predictor.input_shape).astype(np.float32), source
+    return subset_arrays(chosen, predictor.input_shape, preprocessing=predictor.preprocessing).astype(np.float32), source
 
 
 def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -58,6 +59,24 @@ def prepare_image(image: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray
     return array
 
 
-def load_image_for_model(path: str | Path, input_shape: tuple[int, ...]) -> np.ndarray:
+def prepare_for_model(image: np.ndarray, input_shape: tuple[int, ...],
+                      preprocessing: dict[str, Any] | None = None) -> np.ndarray:
+    """The one preparation step shared by training, files, the canvas and the camera.
+
+    Templates whose preprocessing says ``mnist_style`` (digit models) first normalise the digit as
+    MNIST was made (:func:`workbench.core.digits.mnist_style`); a blank image becomes all zeros.
+    """
+    if preprocessing and preprocessing.get("mnist_style"):
+        from workbench.core.digits import mnist_style
+
+        styled = mnist_style(image)
+        if styled is None:
+            return np.zeros(tuple(input_shape), np.float32)
+        image = styled
+    return prepare_image(image, input_shape)
+
+
+def load_image_for_model(path: str | Path, input_shape: tuple[int, ...],
+                         preprocessing: dict[str, Any] | None = None) -> np.ndarray:
     """Read ``path`` and prepare it exactly as the training pipeline does."""
-    return prepare_image(read_image(path), input_shape)
+    return prepare_for_model(read_image(path), input_shape, preprocessing)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.augmentation import AugmentationSpec, make_augmenter
-from workbench.core.data.images import load_image_for_model, prepare_image
+from workbench.core.data.images import load_image_for_model, prepare_for_model
 from workbench.core.data.scan import ScanReport, load_npz
 from workbench.core.data.split import group_split, split_counts, stratified_split
 from workbench.core.errors import DatasetError
@@ -95,12 +95,14 @@ def split_dataset(
     return DataSplit(train, val, test, info)
 
 
-def subset_arrays(subset: Subset, input_shape: tuple[int, ...], limit: int | None = None) -> np.ndarray:
+def subset_arrays(subset: Subset, input_shape: tuple[int, ...], limit: int | None = None,
+                  preprocessing: dict[str, Any] | None = None) -> np.ndarray:
     """Decode (up to ``limit``) samples of a subset to float32 arrays, as the pipeline would."""
     count = len(subset) if limit is None else min(limit, len(subset))
     if subset.arrays is not None:
-        return np.stack([prepare_image(subset.arrays[i], input_shape) for i in range(count)])
-    return np.stack([load_image_for_model(subset.ids[i], input_shape) for i in range(count)])
+        return np.stack([np.rint(prepare_for_model(subset.arrays[i], input_shape, preprocessing))
+                         for i in range(count)])
+    return np.stack([np.rint(load_image_for_model(subset.ids[i], input_shape, preprocessing)) for i in range(count)])
 
 
 def make_tf_dataset(
@@ -111,6 +113,7 @@ def make_tf_dataset(
     training: bool = False,
     augmentation: AugmentationSpec | None = None,
     seed: int = 42,
+    preprocessing: dict[str, Any] | None = None,
 ):
     """A batched ``tf.data.Dataset`` of (float32 raw pixels, int32 labels)."""
     import tensorflow as tf
@@ -118,11 +121,11 @@ def make_tf_dataset(
     shape = tuple(int(d) for d in input_shape)
     labels = np.asarray(subset.labels, dtype=np.int32)
     if subset.arrays is not None:
-        images = _prepare_array_batch(subset.arrays, shape)
+        images = _prepare_array_batch(subset.arrays, shape, preprocessing)
         ds = tf.data.Dataset.from_tensor_slices((images, labels))
     else:
         def decode(path):
-            return np.rint(load_image_for_model(path.decode(), shape)).astype(np.uint8)
+            return np.rint(load_image_for_model(path.decode(), shape, preprocessing)).astype(np.uint8)
 
         def tf_decode(path, label):
             image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
@@ -140,10 +143,13 @@ def make_tf_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _prepare_array_batch(arrays: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _prepare_array_batch(arrays: np.ndarray, shape: tuple[int, ...],
+                         preprocessing: dict[str, Any] | None = None) -> np.ndarray:
     """uint8 arrays of ``shape``; reshaped in one go when only the channel axis is missing."""
+    if preprocessing and preprocessing.get("mnist_style"):
+        return np.stack([np.rint(prepare_for_model(a, shape, preprocessing)).astype(np.uint8) for a in arrays])
     if arrays.shape[1:] == shape:
         return arrays.astype(np.uint8, copy=False)
     if arrays.ndim == 3 and arrays.shape[1:] + (1,) == shape:
         return arrays[..., None].astype(np.uint8, copy=False)
-    return np.stack([np.rint(prepare_image(a, shape)).astype(np.uint8) for a in arrays])
+    return np.stack([np.rint(prepare_for_model(a, shape)).astype(np.uint8) for a in arrays])

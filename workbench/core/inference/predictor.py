@@ -62,14 +62,9 @@ class Predictor:
 
     def prepare_image(self, image: np.ndarray) -> np.ndarray:
         """An image array (any size, grey or colour) → the model's input, as in training."""
-        from workbench.core.data.images import prepare_image
+        from workbench.core.data.images import prepare_for_model
 
-        if self.preprocessing.get("mnist_style"):
-            from workbench.core.digits import mnist_style
-
-            styled = mnist_style(image)
-            return styled if styled is not None else np.zeros(self.input_shape, np.float32)
-        return prepare_image(image, self.input_shape)
+        return np.rint(prepare_for_model(image, self.input_shape, self.preprocessing))
 
     def prepare_file(self, path: str | Path) -> np.ndarray:
         if self.modality != "image":

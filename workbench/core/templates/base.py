@@ -8,6 +8,7 @@ instant.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -38,6 +39,8 @@ class HyperParameter:
                     raise ValueError
             elif self.kind == "float":
                 converted = float(value)
+                if not math.isfinite(converted):  # NaN would slip through the range check below
+                    raise ValueError(value)
             elif self.kind == "bool":
                 if isinstance(value, str):
                     lowered = value.strip().lower()
@@ -55,7 +58,7 @@ class HyperParameter:
                     )
             else:  # pragma: no cover - a programming error in a spec
                 raise TemplateError(f"Unknown hyperparameter kind {self.kind!r}")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # int(float("inf")) overflows
             raise TemplateError(
                 f"Hyperparameter '{self.name}' expects a value of type {self.kind}. Received: {value!r}"
             ) from None

@@ -8,9 +8,9 @@ from workbench.core.templates.base import TemplateSpec
 
 
 def register_builtin_templates(register: Callable[[TemplateSpec], TemplateSpec]) -> None:
-    from workbench.core.templates.digits import MNIST_CNN, SIMPLE_CNN
+    from workbench.core.templates.digits import CANVAS_DIGITS_CNN, MNIST_CNN, SIMPLE_CNN
     from workbench.core.templates.image import REGULARIZED_CNN, TRANSFER_VGG16
     from workbench.core.templates.sequence import AUDIO_SPECTROGRAM_CNN, VIDEO_CNN_LSTM
 
-    for spec in (SIMPLE_CNN, MNIST_CNN, REGULARIZED_CNN, TRANSFER_VGG16, AUDIO_SPECTROGRAM_CNN, VIDEO_CNN_LSTM):
+    for spec in (SIMPLE_CNN, MNIST_CNN, CANVAS_DIGITS_CNN, REGULARIZED_CNN, TRANSFER_VGG16, AUDIO_SPECTROGRAM_CNN, VIDEO_CNN_LSTM):
         register(spec)

@@ -94,9 +94,10 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     sigmoid = spec.uses_sigmoid(num_classes)
     train_ds = _labels_for_output(
         make_tf_dataset(split.train, input_shape, hp["batch_size"], training=True,
-                        augmentation=config.augmentation, seed=hp["seed"]), sigmoid)
+                        augmentation=config.augmentation, seed=hp["seed"], preprocessing=spec.preprocessing), sigmoid)
     val_ds = _labels_for_output(
-        make_tf_dataset(split.val, input_shape, hp["batch_size"]), sigmoid) if split.val else None
+        make_tf_dataset(split.val, input_shape, hp["batch_size"], preprocessing=spec.preprocessing),
+        sigmoid) if split.val else None
     model = spec.build(num_classes, input_shape, hp)
     model.compile(
         optimizer=_optimizer(hp["optimizer"], hp["learning_rate"]),
@@ -161,7 +162,7 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
 
         best = keras.models.load_model(model_path, compile=False)
         evaluation = evaluate_model_on_subset(best, split.val, report.class_names, input_shape, sigmoid,
-                                              batch_size=hp["batch_size"])
+                                              batch_size=hp["batch_size"], preprocessing=spec.preprocessing)
         (run_dir / "evaluation.json").write_text(_dumps(evaluation))
         final_metrics["val_accuracy"] = evaluation["accuracy"]
         final_metrics["val_top_k_accuracy"] = evaluation["top_k_accuracy"]
