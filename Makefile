@@ -20,7 +20,7 @@ DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth pulseaudio pulseaudio-utils
 IS_ROOT := $(filter 0,$(shell id -u 2>/dev/null))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps run test bench screenshots clean distclean
+.PHONY: help venv system-deps run test bench screenshots models clean distclean
 
 help:
 	@echo "make run          set up .venv and launch the app"
@@ -29,6 +29,7 @@ help:
 	@echo "make system-deps  install the Debian packages the app and tests need (as root)"
 	@echo "make bench        run the benchmark scripts in bench/"
 	@echo "make screenshots  take screenshots of the real window under Xvfb"
+	@echo "make models       retrain the shipped models from ../shared/data into resources/models"
 	@echo "make clean        remove build artefacts and caches (distclean also removes .venv)"
 
 # ---------------------------------------------------------------------------------------------
@@ -102,6 +103,20 @@ bench: venv
 
 screenshots: venv system-deps
 	xvfb-run -a $(VPY) packaging/screenshots.py
+
+# ---------------------------------------------------------------------------------------------
+# The shipped models, trained by the project's own command from ../shared/data (never committed).
+# The export step re-saves without optimizer state and writes the sidecar with the training command,
+# seed, split and validation accuracy.
+
+SHARED_DATA ?= ../shared/data
+DIGITS_AUGMENT := rotation=12 width_shift=0.08 height_shift=0.08 shear=0.15 zoom=0.1 stroke_width=0.5 fill_mode=constant
+
+models: venv
+	$(VENV)/bin/workbench train --template canvas_digits_cnn --data $(SHARED_DATA)/mnist/mnist_train.npz \
+		--val-split 0.1 --seed 7 --augment $(DIGITS_AUGMENT) --out build/models/digits
+	$(VENV)/bin/workbench export --model build/models/digits/model.keras --format keras \
+		--out resources/models/digits.keras
 
 clean:
 	rm -rf build dist .pytest_cache .import_linter_cache htmlcov .coverage

@@ -8,6 +8,7 @@ against the Keras model.
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,11 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     reference = predictor.predict_arrays(parity)
 
     if fmt == "keras":
-        if target.resolve() != model_path.resolve():
-            shutil.copyfile(model_path, target)
+        # Re-saved from the uncompiled model: inference only, without the optimizer's state
+        # (a third of an Adam-trained file), so shipped models stay small.
+        if target.resolve() == model_path.resolve():
+            raise ExportError(f"Expected an export path other than the model itself. Received: {target}")
+        predictor.model.save(target)
         run = _keras_runner(target)
     elif fmt == "savedmodel":
         if target.exists():
@@ -100,7 +104,8 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     exported = output_to_probabilities(run(parity), predictor.sigmoid)
     sidecar = dict(predictor.sidecar)
     sidecar.pop("format", None)
-    sidecar["export"] = {"format": fmt, "quantize": quantize, "source_model": str(model_path)}
+    sidecar["export"] = {"format": fmt, "quantize": quantize, "source_model": str(model_path),
+                         "command": " ".join(["workbench", *sys.argv[1:]]) if sys.argv[1:2] == ["export"] else None}
     write_sidecar(target, sidecar)
     size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
     return ExportResult(
