@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from workbench.gui.widgets.confusion_matrix_widget import ConfusionMatrixWidget
+
+pytestmark = pytest.mark.gui
+
+NAMES = ["ant", "bee", "cat", "dog"]
+MATRIX = np.array([[50, 2, 0, 1], [3, 40, 5, 0], [0, 7, 30, 9], [1, 0, 4, 45]])
+
+
+@pytest.fixture
+def matrix_widget(qtbot):
+    widget = ConfusionMatrixWidget()
+    qtbot.addWidget(widget)
+    widget.resize(500, 500)
+    widget.set_matrix(MATRIX, NAMES)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_clicking_a_cell_emits_true_and_predicted(matrix_widget, qtbot):
+    pos = matrix_widget.cell_center(2, 1)
+    with qtbot.waitSignal(matrix_widget.cell_clicked, timeout=2000) as blocker:
+        qtbot.mouseClick(matrix_widget.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert blocker.args == [2, 1]
+    assert matrix_widget.selected_cell() == (2, 1)
+
+
+def test_click_outside_the_cells_emits_nothing(matrix_widget, qtbot):
+    with qtbot.assertNotEmitted(matrix_widget.cell_clicked):
+        qtbot.mouseClick(matrix_widget.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(2, 2))
+    assert matrix_widget.cell_at(2, 2) is None
+
+
+def test_rows_run_down_and_columns_run_across(matrix_widget):
+    for row in range(4):
+        for col in range(4):
+            centre = matrix_widget.cell_center(row, col)
+            assert matrix_widget.cell_at(centre.x(), centre.y()) == (row, col)
+    assert matrix_widget.cell_center(0, 0).y() < matrix_widget.cell_center(3, 0).y()
+    assert matrix_widget.cell_center(0, 0).x() < matrix_widget.cell_center(0, 3).x()
+
+
+def test_cells_show_counts_with_readable_text(matrix_widget):
+    assert matrix_widget.cell_text(2, 3).toPlainText() == "9"
+    assert matrix_widget.cell_text(0, 0).toPlainText() == "50"
+    # The darkest cell (the maximum) gets light text, an almost empty one dark text.
+    assert matrix_widget.cell_text(0, 0).color.lightness() > 200
+    assert matrix_widget.cell_text(0, 2).color.lightness() < 60
+    ticks = matrix_widget.view.getPlotItem().getAxis("left")._tickLevels[0]
+    assert [label for _pos, label in ticks] == NAMES
+
+
+def test_row_normalisation_shows_shares(matrix_widget):
+    matrix_widget.set_normalize_rows(True)
+    assert matrix_widget.cell_text(2, 2).toPlainText() == f"{30 / 46:.0%}"
+    # 65% of its row is a dark cell, so its text is light.
+    assert matrix_widget.cell_text(2, 2).color.lightness() > 200
+
+
+def test_hovering_a_cell_names_it_in_full(matrix_widget, qtbot):
+    qtbot.mouseMove(matrix_widget.view.viewport(), matrix_widget.cell_center(1, 2))
+    qtbot.waitUntil(lambda: matrix_widget.view.toolTip() != "", timeout=2000)
+    assert matrix_widget.view.toolTip() == "true bee → predicted cat: 5"
+
+
+def test_keyboard_moves_and_activates(matrix_widget, qtbot):
+    matrix_widget.view.setFocus()
+    qtbot.keyClick(matrix_widget.view, Qt.Key.Key_Down)  # first arrow selects (0, 0)
+    qtbot.keyClick(matrix_widget.view, Qt.Key.Key_Right)
+    qtbot.keyClick(matrix_widget.view, Qt.Key.Key_Down)
+    with qtbot.waitSignal(matrix_widget.cell_clicked, timeout=2000) as blocker:
+        qtbot.keyClick(matrix_widget.view, Qt.Key.Key_Return)
+    assert blocker.args == [1, 1]
+
+
+def test_selection_survives_a_new_matrix_of_the_same_size(matrix_widget):
+    matrix_widget.select_cell(3, 2)
+    matrix_widget.set_matrix(MATRIX * 2, NAMES)
+    assert matrix_widget.selected_cell() == (3, 2)
+    matrix_widget.set_matrix(np.eye(2, dtype=int), ["a", "b"])
+    assert matrix_widget.selected_cell() is None
+
+
+def test_rejects_a_matrix_that_does_not_match_the_names(qtbot):
+    widget = ConfusionMatrixWidget()
+    qtbot.addWidget(widget)
+    with pytest.raises(ValueError, match="Received: matrix shape \\(2, 3\\)"):
+        widget.set_matrix(np.zeros((2, 3)), ["a", "b"])
+    with pytest.raises(ValueError, match="3 class names"):
+        widget.set_matrix(np.zeros((2, 2)), ["a", "b", "c"])

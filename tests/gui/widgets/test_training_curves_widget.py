@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from workbench.gui.widgets.training_curves_widget import TrainingCurvesWidget
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def curves(qtbot):
+    widget = TrainingCurvesWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def _batch(i: int, steps: int = 100, loss: float | None = None) -> dict:
+    epoch, step = divmod(i, steps)
+    return {
+        "epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps,
+        "loss": loss if loss is not None else 2.0 / (1 + i / 50) + 0.3 * math.sin(i),
+        "accuracy": min(1.0, i / 500),
+    }
+
+
+def _curve_len(widget: TrainingCurvesWidget, metric: str, kind: str) -> int:
+    x, _y = widget.curve(metric, kind).getOriginalDataset()
+    return 0 if x is None else len(x)
+
+
+def test_batch_points_are_drawn_by_the_paced_redraw(curves, qtbot):
+    raw = [_batch(i)["loss"] for i in range(500)]
+    for i in range(500):
+        curves.add_batch_point(_batch(i))
+    assert curves.point_counts() == {"batch": 500, "epoch": 0}
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 500, timeout=2000)
+    x, y = curves.curve("loss", "batch").getOriginalDataset()
+    assert x[-1] == pytest.approx(5.0)  # epoch 5, step 100 of 100 -> end of the fifth epoch
+    assert x[0] == pytest.approx(0.01)
+    np.testing.assert_allclose(y, raw)
+    _sx, smoothed = curves.curve("loss", "smoothed").getOriginalDataset()
+    assert len(smoothed) == 500
+    assert min(raw) <= smoothed[-1] <= max(raw)
+    # The debiased EMA starts at the first value instead of being dragged towards zero.
+    assert smoothed[0] == pytest.approx(raw[0])
+    # Smoothing really smooths: the smoothed curve varies less than the raw one.
+    assert np.std(np.diff(smoothed)) < np.std(np.diff(raw)) / 2
+
+
+def test_points_are_not_drawn_one_by_one(curves, qtbot, monkeypatch):
+    calls = []
+    item = curves.curve("loss", "batch")
+    original = item.setData
+    monkeypatch.setattr(item, "setData", lambda *a, **k: (calls.append(1), original(*a, **k)))
+    for i in range(2000):
+        curves.add_batch_point(_batch(i))
+    assert calls == []  # nothing drawn synchronously per point
+    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=2000)
+    assert len(calls) == 1
+    assert _curve_len(curves, "loss", "batch") == 2000
+
+
+def test_epoch_points_skip_missing_validation(curves, qtbot):
+    curves.add_epoch_point({"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": None,
+                            "val_accuracy": None})
+    curves.add_epoch_point({"epoch": 2, "loss": 0.8, "accuracy": 0.6, "val_loss": 0.9,
+                            "val_accuracy": float("nan")})
+    curves.add_epoch_point({"epoch": 3, "loss": 0.6, "accuracy": 0.7, "val_loss": 0.7,
+                            "val_accuracy": 0.65})
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "train") == 3, timeout=2000)
+    assert curves.point_counts()["epoch"] == 3
+    assert _curve_len(curves, "loss", "val") == 2
+    assert _curve_len(curves, "accuracy", "val") == 1
+    x, y = curves.curve("accuracy", "train").getOriginalDataset()
+    assert list(x) == [1.0, 2.0, 3.0] and list(y) == [0.5, 0.6, 0.7]
+
+
+def test_batch_without_accuracy_still_draws_loss(curves, qtbot):
+    curves.add_batch_point({"epoch": 1, "step": 1, "steps_per_epoch": 10, "loss": 1.5})
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 1, timeout=2000)
+    assert _curve_len(curves, "accuracy", "batch") == 0
+
+
+def test_clear_forgets_the_run(curves, qtbot):
+    for i in range(300):
+        curves.add_batch_point(_batch(i))
+    curves.add_epoch_point({"epoch": 1, "loss": 1.0, "accuracy": 0.5})
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 300, timeout=2000)
+    curves.clear()
+    assert curves.point_counts() == {"batch": 0, "epoch": 0}
+    assert _curve_len(curves, "loss", "batch") == 0
+    assert _curve_len(curves, "loss", "train") == 0
+    curves.add_batch_point(_batch(0, loss=3.0))
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "smoothed") == 1, timeout=2000)
+    # The smoothing restarted too: the first point after clear() is not mixed with the old run.
+    assert curves.curve("loss", "smoothed").getOriginalDataset()[1][0] == pytest.approx(3.0)
+
+
+def test_overlays_are_added_replaced_and_removed(curves):
+    history = {"loss": [1.0, 0.7, 0.5], "val_loss": [1.1, 0.9, 0.8],
+               "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.45, 0.6, 0.7]}
+    curves.set_overlays([("run A", history), ("run B", {"loss": [2.0, 1.0]})])
+    names = curves.overlay_names()
+    assert names.count("run A") == 2 and names.count("run A (val)") == 2
+    assert names == ["run A", "run A (val)", "run A", "run A (val)", "run B"]
+    legend = curves.plot("loss").legend
+    assert "run B" in [label.text for _sample, label in legend.items]
+    curves.set_overlays([("run C", {"loss": [1.0]})])
+    assert curves.overlay_names() == ["run C"]
+    assert "run A" not in [label.text for _sample, label in legend.items]
+    curves.set_overlays([])
+    assert curves.overlay_names() == []
+
+
+def test_plots_share_the_epoch_axis(curves):
+    assert curves.plot("accuracy").getViewBox().linkedView(pg.ViewBox.XAxis) is curves.plot(
+        "loss").getViewBox()
+    assert curves.findChild(pg.PlotWidget, "lossCurvesPlot") is not None
+    assert curves.findChild(pg.PlotWidget, "accuracyCurvesPlot") is not None

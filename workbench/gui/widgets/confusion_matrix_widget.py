@@ -1,0 +1,268 @@
+"""Confusion matrix heat map: rows are true classes (top to bottom), columns predicted classes.
+
+Clicking a cell (or moving there with the arrow keys and pressing Enter) selects it and emits
+``cell_clicked(true, predicted)``, which the results panel uses to show those samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+
+from workbench.gui.widgets._style import (
+    WARNING, fit_category_labels, make_plot_widget, make_static, shorten, slot_pixels,
+)
+
+# Sequential blues (as matplotlib's "Blues"): light for few, dark for many.
+_BLUES = pg.ColorMap(
+    pos=[0.0, 0.25, 0.5, 0.75, 1.0],
+    color=[(247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)],
+)
+_LUT = _BLUES.getLookupTable(0.0, 1.0, 256)
+MAX_LABELLED_CLASSES = 30  # beyond this the cells are too small to hold readable numbers
+
+
+class ConfusionMatrixWidget(QWidget):
+    """Heat map of a KxK count matrix with class-name ticks, in-cell counts and a selectable cell."""
+
+    cell_clicked = Signal(int, int)  # (true class index, predicted class index)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("confusionMatrixWidget")
+        self.setAccessibleName("Confusion matrix")
+        self._matrix = np.zeros((0, 0), dtype=np.int64)
+        self._class_names: list[str] = []
+        self._texts: list[pg.TextItem] = []
+        self._selected: tuple[int, int] | None = None
+
+        self._caption = QLabel(self)
+        self._caption.setObjectName("confusionMatrixCaption")
+        self._caption.setAccessibleName("Confusion matrix summary")
+        self._caption.setWordWrap(True)
+        self._normalize_box = QCheckBox("Colour by share of each true class", self)
+        self._normalize_box.setObjectName("confusionMatrixNormalizeCheck")
+        self._normalize_box.setAccessibleName("Normalise rows")
+        self._normalize_box.setToolTip("Colour each row by its share, so small classes stand out")
+        self._normalize_box.toggled.connect(self._on_normalize_toggled)
+
+        self._view = make_plot_widget("confusionMatrixView", "Confusion matrix cells", self)
+        self._view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._view.installEventFilter(self)
+        make_static(self._view)
+        plot = self._view.getPlotItem()
+        plot.invertY(True)  # row 0 at the top, as a matrix is read
+        plot.setAspectLocked(True)
+        plot.setLabel("left", "true class")
+        plot.setLabel("bottom", "predicted class")
+        self._image = pg.ImageItem(axisOrder="row-major")  # matrix[row, col] -> (x=col, y=row)
+        plot.addItem(self._image)
+        self._highlight = QGraphicsRectItem()
+        pen = pg.mkPen(WARNING, width=3)
+        pen.setCosmetic(True)
+        self._highlight.setPen(pen)
+        self._highlight.setZValue(10)
+        self._highlight.hide()
+        plot.addItem(self._highlight)
+        self._view.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self._view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        plot.getViewBox().sigResized.connect(self._on_view_resized)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._caption)
+        layout.addWidget(self._normalize_box)
+        layout.addWidget(self._view, 1)
+        self._render()
+
+    # ----------------------------------------------------------------------------------- public
+    @property
+    def view(self) -> pg.PlotWidget:
+        """The graphics view holding the cells (for tests: click at ``cell_center``)."""
+        return self._view
+
+    def set_matrix(self, matrix: np.ndarray, class_names: list[str]) -> None:
+        """Show ``matrix[true, predicted]`` counts for ``class_names`` (K names for a KxK matrix)."""
+        m = np.asarray(matrix)
+        if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] != len(class_names):
+            raise ValueError(
+                "Expected a KxK matrix with one class name per row. "
+                f"Received: matrix shape {m.shape} and {len(class_names)} class names."
+            )
+        self._matrix = np.rint(np.nan_to_num(m)).astype(np.int64)
+        self._class_names = list(class_names)
+        if self._selected is not None and max(self._selected) >= len(class_names):
+            self._selected = None
+        self._render()
+
+    def set_normalize_rows(self, on: bool) -> None:
+        """Colour (and label) cells by their share of the row instead of by raw count."""
+        self._normalize_box.setChecked(on)
+
+    def select_cell(self, true_index: int, predicted_index: int) -> None:
+        """Highlight a cell without emitting ``cell_clicked``."""
+        k = len(self._class_names)
+        if not (0 <= true_index < k and 0 <= predicted_index < k):
+            raise IndexError(
+                f"Expected indices below {k}. Received: ({true_index}, {predicted_index}).")
+        self._selected = (true_index, predicted_index)
+        self._highlight.setRect(QRectF(predicted_index, true_index, 1, 1))
+        self._highlight.show()
+
+    def selected_cell(self) -> tuple[int, int] | None:
+        """(true, predicted) of the highlighted cell, or None."""
+        return self._selected
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(true, predicted) under viewport pixel (x, y) of ``view``, or None outside the cells."""
+        scene = self._view.mapToScene(QPoint(int(x), int(y)))
+        return self._cell_at_item_pos(self._image.mapFromScene(scene))
+
+    def cell_center(self, true_index: int, predicted_index: int) -> QPoint:
+        """Viewport pixel of a cell's centre, the inverse of ``cell_at``."""
+        scene = self._image.mapToScene(QPointF(predicted_index + 0.5, true_index + 0.5))
+        return self._view.mapFromScene(scene)
+
+    def cell_text(self, true_index: int, predicted_index: int) -> pg.TextItem:
+        """The number drawn in a cell (none beyond MAX_LABELLED_CLASSES classes: IndexError)."""
+        return self._texts[true_index * len(self._class_names) + predicted_index]
+
+    # --------------------------------------------------------------------------------- private
+    def _cell_at_item_pos(self, pos: QPointF) -> tuple[int, int] | None:
+        col, row = math.floor(pos.x()), math.floor(pos.y())
+        k = len(self._class_names)
+        return (row, col) if 0 <= row < k and 0 <= col < k else None
+
+    def _colour_values(self) -> np.ndarray:
+        m = self._matrix.astype(float)
+        if self._normalize_box.isChecked():
+            rows = m.sum(axis=1, keepdims=True)
+            return np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
+        return m / max(m.max(), 1.0)
+
+    def _render(self) -> None:
+        plot = self._view.getPlotItem()
+        for text in self._texts:
+            plot.removeItem(text)
+        self._texts = []
+        k = len(self._class_names)
+        if k == 0:
+            self._image.clear()
+            self._highlight.hide()
+            self._caption.setText("No confusion matrix yet: evaluate a trained model to see one.")
+            return
+        values = self._colour_values()
+        self._image.setImage(values, levels=(0.0, 1.0), lut=_LUT)
+        self._image.setRect(QRectF(0, 0, k, k))
+        plot.getAxis("left").setTicks(
+            [[(i + 0.5, shorten(name, 16)) for i, name in enumerate(self._class_names)]])
+        plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        self._fit_bottom_ticks()
+        if k <= MAX_LABELLED_CLASSES:
+            self._add_cell_texts(values)
+        total, correct = int(self._matrix.sum()), int(np.trace(self._matrix))
+        accuracy = f" ({correct / total:.1%})" if total else ""
+        self._caption.setText(
+            f"{correct} of {total} samples predicted correctly{accuracy}, on the diagonal. "
+            "Rows: true class; columns: predicted class. Click a cell to see its samples."
+        )
+        if self._selected is not None:
+            self.select_cell(*self._selected)
+        else:
+            self._highlight.hide()
+
+    def _fit_bottom_ticks(self) -> None:
+        # Columns are narrow: elide (or thin out) the names so neighbours never overlap.
+        labels = fit_category_labels(
+            self._class_names, slot_pixels(self._view), QFontMetrics(self._view.font()))
+        self._view.getPlotItem().getAxis("bottom").setTicks([[(i + 0.5, t) for i, t in labels]])
+
+    def _add_cell_texts(self, values: np.ndarray) -> None:
+        k = len(self._class_names)
+        font = QFont()
+        font.setPointSize(11 if k <= 8 else 9 if k <= 15 else 7)
+        normalized = self._normalize_box.isChecked()
+        for row in range(k):
+            for col in range(k):
+                r, g, b = _LUT[int(round(values[row, col] * 255))][:3]
+                # Relative luminance decides between dark and light text on this cell's colour.
+                dark_cell = 0.2126 * r + 0.7152 * g + 0.0722 * b < 140
+                label = f"{values[row, col]:.0%}" if normalized else str(self._matrix[row, col])
+                text = pg.TextItem(label, color="w" if dark_cell else (20, 20, 20), anchor=(0.5, 0.5))
+                text.setFont(font)
+                text.setPos(col + 0.5, row + 0.5)
+                self._view.getPlotItem().addItem(text)
+                self._texts.append(text)
+
+    def _activate(self, cell: tuple[int, int]) -> None:
+        self.select_cell(*cell)
+        self.cell_clicked.emit(*cell)
+
+    @Slot(object)
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        # Axis names may be elided or thinned out; the tooltip always has the full story.
+        cell = self._cell_at_item_pos(self._image.mapFromScene(scene_pos))
+        if cell is None:
+            self._view.setToolTip("")
+            return
+        row, col = cell
+        names, count = self._class_names, int(self._matrix[row, col])
+        self._view.setToolTip(f"true {names[row]} → predicted {names[col]}: {count}")
+
+    @Slot(object)
+    def _on_view_resized(self, _view_box) -> None:
+        if self._class_names:
+            self._fit_bottom_ticks()
+
+    @Slot(bool)
+    def _on_normalize_toggled(self, _checked: bool) -> None:
+        self._render()
+
+    @Slot(object)
+    def _on_scene_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        cell = self._cell_at_item_pos(self._image.mapFromScene(event.scenePos()))
+        if cell is not None:
+            self._activate(cell)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Arrow keys move the selection on the view; Enter or Space activates it, like a click."""
+        if watched is self._view and event.type() == QEvent.Type.KeyPress and self._class_names:
+            key = event.key()  # PySide6 hands a KeyPress over as a QKeyEvent
+            row, col = self._selected or (0, 0)
+            moves = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0),
+                     Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1)}
+            k = len(self._class_names)
+            if key in moves:
+                dr, dc = moves[key] if self._selected else (0, 0)
+                self.select_cell(min(max(row + dr, 0), k - 1), min(max(col + dc, 0), k - 1))
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+                self._activate((row, col))
+                return True
+        return super().eventFilter(watched, event)
+
+
+def _demo_widget() -> ConfusionMatrixWidget:
+    rng = np.random.default_rng(1)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse"]
+    k = len(names)
+    matrix = rng.integers(0, 12, size=(k, k))
+    matrix[np.arange(k), np.arange(k)] = rng.integers(60, 110, size=k)
+    matrix[3, 5], matrix[5, 3] = 31, 24  # cats and dogs get confused
+    widget = ConfusionMatrixWidget()
+    widget.set_matrix(matrix, names)
+    widget.select_cell(3, 5)
+    return widget
+
+
+if __name__ == "__main__":
+    from workbench.gui.widgets._demo import run_demo
+
+    raise SystemExit(run_demo(_demo_widget, title="Confusion matrix", size=(720, 680)))

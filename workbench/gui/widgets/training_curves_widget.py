@@ -1,0 +1,268 @@
+"""Live loss and accuracy curves: raw and smoothed batches, train and validation epochs, past runs.
+
+Follows pyqtgraph's ``scrollingPlots``/``PlotSpeedTest`` pattern: one persistent PlotDataItem per
+series, numpy buffers that grow by doubling, and a paced redraw. Incoming points only append to the
+buffers and mark them dirty; a single-shot QTimer redraws at most ~20 times a second, so thousands
+of batch points cost a few ``setData`` calls, not thousands.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from workbench.gui.widgets._style import (
+    BLUE, SERIES_COLORS, VERMILLION, make_plot_widget, palette_colors,
+)
+
+METRICS = ("loss", "accuracy")
+KINDS = ("batch", "smoothed", "train", "val")
+REDRAW_INTERVAL_MS = 50  # ~20 Hz: smooth to the eye, cheap for the GUI thread
+
+
+class _GrowingBuffer:
+    """x/y float buffers that double when full, so appending is amortised O(1)."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self.size = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.size == len(self._x):
+            self._x = np.concatenate([self._x, np.empty_like(self._x)])
+            self._y = np.concatenate([self._y, np.empty_like(self._y)])
+        self._x[self.size] = x
+        self._y[self.size] = y
+        self.size += 1
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x[: self.size], self._y[: self.size]
+
+    def clear(self) -> None:
+        self.size = 0
+
+
+def _as_float(value: Any) -> float:
+    """None, missing or non-numeric values become NaN, which the curves skip."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class TrainingCurvesWidget(QWidget):
+    """Two linked plots (loss, accuracy) whose x axis is in epochs, fractional for batches."""
+
+    def __init__(self, parent: QWidget | None = None, smoothing: float = 0.9) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingCurvesWidget")
+        self.setAccessibleName("Training curves")
+        self._smoothing = smoothing
+        self._buffers = {m: {k: _GrowingBuffer() for k in KINDS} for m in METRICS}
+        self._ema = {m: (0.0, 0) for m in METRICS}  # (biased running mean, finite samples seen)
+        self._counts = {"batch": 0, "epoch": 0}
+        self._dirty: set[tuple[str, str]] = set()
+        self._overlay_items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self._views: dict[str, pg.PlotWidget] = {}
+        self._curves: dict[str, dict[str, pg.PlotDataItem]] = {}
+        for metric in METRICS:
+            view = make_plot_widget(f"{metric}CurvesPlot", f"{metric.capitalize()} curves", self)
+            layout.addWidget(view)
+            self._views[metric] = view
+            self._curves[metric] = self._make_curves(view.getPlotItem(), metric)
+        loss_plot, acc_plot = self.plot("loss"), self.plot("accuracy")
+        acc_plot.setXLink(loss_plot)
+        # The loss plot shares the accuracy plot's x axis, so its own tick labels are noise.
+        loss_plot.getAxis("bottom").setStyle(showValues=False)
+        acc_plot.setLabel("bottom", "epoch")
+
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setObjectName("trainingCurvesRedrawTimer")
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw_timer.timeout.connect(self._on_redraw_timeout)
+
+    def _make_curves(self, plot: pg.PlotItem, metric: str) -> dict[str, pg.PlotDataItem]:
+        plot.setLabel("left", metric)
+        # A fixed axis width keeps the two plots' x axes aligned whatever the tick label lengths.
+        plot.getAxis("left").setWidth(52)
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
+        if metric == "loss":  # one legend serves both plots: the styles are the same
+            background, foreground = palette_colors()
+            background.setAlpha(210)
+            frame = QColor(foreground)
+            frame.setAlpha(70)
+            plot.addLegend(
+                offset=(-10, 10), labelTextSize="8pt", labelTextColor=foreground,
+                brush=background, pen=pg.mkPen(frame),
+            )
+        faint = pg.mkColor(BLUE)
+        faint.setAlpha(60)
+        return {
+            # Raw batches stay out of the legend: the smoothed curve is what people read.
+            "batch": plot.plot(pen=pg.mkPen(faint, width=1)),
+            "smoothed": plot.plot(pen=pg.mkPen(BLUE, width=2), name="train (batches, smoothed)"),
+            "train": plot.plot(
+                pen=pg.mkPen(BLUE, width=1.5), symbol="o", symbolSize=7,
+                symbolBrush=BLUE, symbolPen=None, name="train (epoch)",
+            ),
+            "val": plot.plot(
+                pen=pg.mkPen(VERMILLION, width=2), symbol="s", symbolSize=7,
+                symbolBrush=VERMILLION, symbolPen=None, name="validation (epoch)",
+            ),
+        }
+
+    # ----------------------------------------------------------------------------------- public
+    def plot(self, metric: str) -> pg.PlotItem:
+        """The PlotItem of ``metric`` ("loss" or "accuracy")."""
+        return self._views[metric].getPlotItem()
+
+    def curve(self, metric: str, kind: str) -> pg.PlotDataItem:
+        """The persistent curve of ``metric`` and ``kind`` ("batch", "smoothed", "train", "val")."""
+        return self._curves[metric][kind]
+
+    def point_counts(self) -> dict[str, int]:
+        """How many batch and epoch points were received since the last clear()."""
+        return dict(self._counts)
+
+    @Slot(dict)
+    def add_batch_point(self, payload: dict) -> None:
+        """Append one batch report: keys epoch (1-based), step, steps_per_epoch, loss, accuracy."""
+        steps = max(_as_float(payload.get("steps_per_epoch")), 1.0)
+        x = _as_float(payload.get("epoch")) - 1.0 + _as_float(payload.get("step")) / steps
+        if not math.isfinite(x):
+            return
+        for metric in METRICS:
+            y = _as_float(payload.get(metric))
+            if not math.isfinite(y):
+                continue
+            self._buffers[metric]["batch"].append(x, y)
+            self._buffers[metric]["smoothed"].append(x, self._smooth(metric, y))
+            self._dirty.update({(metric, "batch"), (metric, "smoothed")})
+        self._counts["batch"] += 1
+        self._schedule_redraw()
+
+    @Slot(dict)
+    def add_epoch_point(self, payload: dict) -> None:
+        """Append one epoch: keys epoch, loss, accuracy, val_loss, val_accuracy (val may be None)."""
+        x = _as_float(payload.get("epoch"))
+        if not math.isfinite(x):
+            return
+        for metric in METRICS:
+            for kind, key in (("train", metric), ("val", f"val_{metric}")):
+                y = _as_float(payload.get(key))
+                if math.isfinite(y):  # a run without validation just has no val points
+                    self._buffers[metric][kind].append(x, y)
+                    self._dirty.add((metric, kind))
+        self._counts["epoch"] += 1
+        self._schedule_redraw()
+
+    @Slot()
+    def clear(self) -> None:
+        """Forget the live run (overlays of past runs stay until set_overlays([]))."""
+        for metric in METRICS:
+            for kind in KINDS:
+                self._buffers[metric][kind].clear()
+                self._curves[metric][kind].setData([], [])
+            self._ema[metric] = (0.0, 0)
+        self._counts = {"batch": 0, "epoch": 0}
+        self._dirty.clear()
+        self._redraw_timer.stop()
+
+    def set_overlays(self, runs: list[tuple[str, dict]]) -> None:
+        """Draw past runs as dashed (train) and dotted (validation) curves, one colour per run.
+
+        Args:
+            runs: (label, Keras-style history) pairs; history maps "loss", "val_loss", "accuracy",
+                "val_accuracy" to per-epoch lists. Missing keys are skipped.
+        """
+        for plot, item in self._overlay_items:
+            plot.removeItem(item)  # also removes the legend entry
+        self._overlay_items = []
+        for index, (label, history) in enumerate(runs):
+            color = SERIES_COLORS[(index + 2) % len(SERIES_COLORS)]  # not the live run's colours
+            for metric in METRICS:
+                plot = self.plot(metric)
+                for key, style, suffix in (
+                    (metric, Qt.PenStyle.DashLine, ""),
+                    (f"val_{metric}", Qt.PenStyle.DotLine, " (val)"),
+                ):
+                    values = np.asarray(history.get(key) or [], dtype=float)
+                    if values.size == 0:
+                        continue
+                    item = plot.plot(
+                        np.arange(1, values.size + 1, dtype=float), values,
+                        pen=pg.mkPen(color, width=1.5, style=style), name=f"{label}{suffix}",
+                    )
+                    self._overlay_items.append((plot, item))
+
+    def overlay_names(self) -> list[str]:
+        """Legend names of the overlay curves currently drawn."""
+        return [item.name() for _plot, item in self._overlay_items]
+
+    # --------------------------------------------------------------------------------- private
+    def _smooth(self, metric: str, y: float) -> float:
+        """Debiased exponential moving average (as TensorBoard does), so early points aren't
+        dragged towards zero; it is a weighted mean of the points, so it stays within their range."""
+        biased, seen = self._ema[metric]
+        biased = self._smoothing * biased + (1.0 - self._smoothing) * y
+        seen += 1
+        self._ema[metric] = (biased, seen)
+        return biased / (1.0 - self._smoothing**seen) if self._smoothing > 0 else y
+
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    @Slot()
+    def _on_redraw_timeout(self) -> None:
+        for metric, kind in self._dirty:
+            self._curves[metric][kind].setData(*self._buffers[metric][kind].view())
+        self._dirty.clear()
+
+
+def _demo_widget() -> TrainingCurvesWidget:
+    rng = np.random.default_rng(0)
+    widget = TrainingCurvesWidget()
+    epochs, steps = 12, 150
+    for epoch in range(1, epochs + 1):
+        for step in range(1, steps + 1):
+            t = epoch - 1 + step / steps
+            widget.add_batch_point({
+                "epoch": epoch, "step": step, "steps_per_epoch": steps,
+                "loss": 2.3 * math.exp(-t / 2.5) + 0.08 + abs(rng.normal(0, 0.12)),
+                "accuracy": min(1.0, 1 - 0.9 * math.exp(-t / 2) + rng.normal(0, 0.04)),
+            })
+        widget.add_epoch_point({
+            "epoch": epoch, "loss": 2.3 * math.exp(-epoch / 2.5) + 0.1,
+            "accuracy": 1 - 0.9 * math.exp(-epoch / 2),
+            "val_loss": 2.3 * math.exp(-epoch / 3) + 0.2,
+            "val_accuracy": 0.95 - 0.85 * math.exp(-epoch / 2.2),
+        })
+    history = {
+        "loss": [2.3 * math.exp(-e / 4) + 0.3 for e in range(1, 11)],
+        "val_loss": [2.3 * math.exp(-e / 4) + 0.4 for e in range(1, 11)],
+        "accuracy": [0.9 - 0.8 * math.exp(-e / 3) for e in range(1, 11)],
+        "val_accuracy": [0.85 - 0.75 * math.exp(-e / 3) for e in range(1, 11)],
+    }
+    widget.set_overlays([("run 1 (lr 1e-4)", history)])
+    return widget
+
+
+if __name__ == "__main__":
+    from workbench.gui.widgets._demo import run_demo
+
+    raise SystemExit(run_demo(_demo_widget, title="Training curves", size=(900, 620)))
