@@ -1,0 +1,348 @@
+"""AugmentationPanel: every augmentation option as a control, with a live preview on real samples.
+
+The preview runs ``augment_samples`` — the Keras layers training uses — on a TaskRunner, so the
+first TensorFlow import and every re-render happen off the GUI thread. Slider moves are debounced
+and a newer preview supersedes an older one, so dragging stays smooth.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.augmentation import FILL_MODES, AugmentationSpec
+from workbench.core.errors import WorkbenchError
+from workbench.core.templates import get_template
+from workbench.gui.panels.augmentation_tasks import PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview
+from workbench.gui.panels.panel_widgets import message_label, named, set_message
+from workbench.gui.state import AppState
+from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
+from workbench.gui.workers.task_runner import TaskRunner
+
+PREVIEW_DEBOUNCE_MS = 150
+SHUTDOWN_TIMEOUT_MS = 60_000  # the first preview may be inside the TensorFlow import, which cannot stop
+
+
+@dataclass(frozen=True)
+class _SliderOption:
+    name: str  # AugmentationSpec field
+    label: str
+    steps: int  # slider maximum
+    per_unit: int  # slider steps per unit of the field
+    object_name: str
+    tooltip: str
+    unit: str = "±{:.2f}"  # how the value label shows a non-zero value
+
+    def text(self, value: float) -> str:
+        return self.unit.format(value) if value else "off"
+
+
+SLIDERS = (
+    _SliderOption("rotation", "Rotation", 180, 1, "augRotationSlider",
+                  "Rotate each training image by a random angle of up to this many degrees, either way.",
+                  "±{:.0f}°"),
+    _SliderOption("width_shift", "Width shift", 50, 100, "augWidthShiftSlider",
+                  "Move each image left or right by up to this fraction of its width."),
+    _SliderOption("height_shift", "Height shift", 50, 100, "augHeightShiftSlider",
+                  "Move each image up or down by up to this fraction of its height."),
+    _SliderOption("shear", "Shear", 50, 100, "augShearSlider",
+                  "Slant each image by up to this factor, as if seen at an angle."),
+    _SliderOption("zoom", "Zoom", 50, 100, "augZoomSlider",
+                  "Zoom in or out by up to this fraction."),
+    _SliderOption("brightness", "Brightness", 50, 100, "augBrightnessSlider",
+                  "Make each image brighter or darker by up to this fraction of the value range."),
+    _SliderOption("contrast", "Contrast", 50, 100, "augContrastSlider",
+                  "Raise or lower the contrast by up to this fraction."),
+    _SliderOption("stroke_width", "Stroke width", 100, 100, "augStrokeWidthSlider",
+                  "The share of images whose bright strokes are made a little thicker or thinner: for "
+                  "drawn digits, whose pen width never varies.", "{:.0%} of images"),
+)
+CHECKS = (
+    ("horizontal_flip", "Flip left–right", "augHorizontalFlipCheck",
+     "Mirror half of the images left to right. Leave off for digits and text: a mirrored 7 is not a 7."),
+    ("vertical_flip", "Flip top–bottom", "augVerticalFlipCheck",
+     "Mirror half of the images top to bottom. Only for images with no 'up', such as microscopy."),
+)
+FILL_HELP = ("How the pixels that rotation, shifts, shear and zoom bring in from outside the image are "
+             "filled: nearest repeats the edge pixel, constant uses black, reflect mirrors the image, "
+             "wrap tiles it.")
+
+
+class AugmentationPanel(QWidget):
+    """Edits ``state.augmentation`` and previews it on samples of ``state.scan``."""
+
+    preview_updated = Signal(object)  # AugmentationPreview
+    preview_failed = Signal(str)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("augmentationPanel")
+        self.setAccessibleName("Augmentation")
+        self._state = state
+        self._spec = state.augmentation
+        self._sample_seed = 0
+        self._samples: np.ndarray | None = None
+        self._samples_source: SampleSource | None = None
+        self._preview: AugmentationPreview | None = None
+        self._shut_down = False
+        self.preview_runner = TaskRunner("augPreviewThread", self)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(PREVIEW_DEBOUNCE_MS)
+        self._sliders: dict[str, QSlider] = {}
+        self._value_labels: dict[str, QLabel] = {}
+        self._checks: dict[str, QCheckBox] = {}
+        self._build_ui()
+
+        for option in SLIDERS:
+            self._sliders[option.name].valueChanged.connect(partial(self._on_slider_value_changed, option))
+        for name, check in self._checks.items():
+            check.toggled.connect(partial(self._on_check_toggled, name))
+        self._fill_combo.currentTextChanged.connect(self._on_fill_mode_changed)
+        self._reset_button.clicked.connect(self._on_reset_clicked)
+        self._new_samples_button.clicked.connect(self._on_new_samples_clicked)
+        self._timer.timeout.connect(self._on_preview_timer_timeout)
+        self.preview_runner.result_ready.connect(self._on_preview_ready)
+        self.preview_runner.failed.connect(self._on_preview_errored)
+        state.augmentation_changed.connect(self._on_augmentation_changed)
+        state.dataset_changed.connect(self._on_samples_invalidated)
+        state.template_changed.connect(self._on_samples_invalidated)
+        app = QCoreApplication.instance()
+        if app is not None:  # a last line of defence: no thread may outlive the application
+            app.aboutToQuit.connect(self.shutdown)
+        self._show_spec(self._spec)
+        self._timer.start()
+
+    # ----------------------------------------------------------------------------------- public
+    @property
+    def spec(self) -> AugmentationSpec:
+        return self._spec
+
+    @property
+    def preview(self) -> AugmentationPreview | None:
+        """The preview shown (originals and augmented arrays), or None."""
+        return self._preview
+
+    def is_ready(self) -> bool:
+        """True when the preview shown matches the controls (for screenshots)."""
+        return (self._preview is not None and self._preview.spec == self._spec
+                and not self._timer.isActive() and not self.preview_runner.busy)
+
+    def shutdown(self) -> None:
+        """End the preview thread (the main window calls this on close)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._timer.stop()
+        self.preview_runner.shutdown(SHUTDOWN_TIMEOUT_MS)
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------------------------ slots
+    def _on_slider_value_changed(self, option: _SliderOption, value: int) -> None:
+        # A partial of this method is the receiver; the signal and this method live in the GUI thread.
+        self._change(**{option.name: value / option.per_unit})
+
+    def _on_check_toggled(self, name: str, checked: bool) -> None:
+        self._change(**{name: checked})
+
+    @Slot(str)
+    def _on_fill_mode_changed(self, mode: str) -> None:
+        self._change(fill_mode=mode)
+
+    @Slot()
+    def _on_reset_clicked(self) -> None:
+        self._spec = AugmentationSpec()
+        self._show_spec(self._spec)
+        self._state.set_augmentation(self._spec)
+        self._timer.start()
+
+    @Slot()
+    def _on_new_samples_clicked(self) -> None:
+        self._sample_seed = int(np.random.default_rng().integers(1, 2**31 - 1))
+        self._samples = self._samples_source = None
+        self._timer.start()
+
+    @Slot(object)
+    def _on_augmentation_changed(self, spec: AugmentationSpec) -> None:
+        if spec == self._spec:
+            return  # our own change coming back
+        self._spec = spec
+        self._show_spec(spec)
+        self._timer.start()
+
+    @Slot()
+    def _on_samples_invalidated(self) -> None:
+        self._samples = self._samples_source = None
+        self._timer.start()
+
+    @Slot()
+    def _on_preview_timer_timeout(self) -> None:
+        if self._shut_down:
+            return
+        source = self._sample_source()
+        if isinstance(source, str):
+            self.preview_runner.cancel()
+            self._preview = None
+            self._grid.clear()
+            set_message(self._status_label, source, "info")
+            return
+        cached = self._samples_source
+        reuse = (cached is not None and cached.report is source.report and cached.seed == source.seed
+                 and cached.input_shape == source.input_shape and cached.preprocessing == source.preprocessing)
+        if reuse:
+            source = cached
+        if "keras" not in sys.modules:  # even "no augmentation" goes through the Keras code path
+            set_message(self._status_label, "Loading TensorFlow for the preview (first time only)…", "info")
+        self.preview_runner.submit(partial(render_preview, self._spec, source, self._samples if reuse else None))
+
+    @Slot(object)
+    def _on_preview_ready(self, preview: AugmentationPreview) -> None:
+        self._samples, self._samples_source = preview.originals, preview.source
+        self._preview = preview
+        images, captions = [], []
+        for original, versions in zip(preview.originals, preview.augmented):
+            images += [original, *versions]
+            captions += ["original"] + [f"#{i + 1}" for i in range(len(versions))]
+        self._grid.set_images(images, captions)
+        if preview.spec.enabled:
+            text = (f"Each row: a random training image, then {PREVIEW_VERSIONS} versions made by the same "
+                    "Keras layers training uses.")
+        else:
+            text = "Augmentation is off: training sees the images as they are. Move a slider to try it."
+        set_message(self._status_label, text, "info")
+        self.preview_updated.emit(preview)
+
+    @Slot(str)
+    def _on_preview_errored(self, message: str) -> None:
+        set_message(self._status_label, f"Could not preview augmentation: {message}", "error")
+        self.preview_failed.emit(message)
+
+    # --------------------------------------------------------------------------------- private
+    def _change(self, **values) -> None:
+        self._spec = replace(self._spec, **values)
+        self._show_values(self._spec)
+        self._state.set_augmentation(self._spec)
+        self._timer.start()  # restarting the single-shot timer is the debounce
+
+    def _sample_source(self) -> SampleSource | str:
+        """Where preview samples come from, or why there is nothing to preview."""
+        report = self._state.scan
+        if report is None:
+            return "Choose a dataset in the Data panel to preview augmentation on its images."
+        if report.modality != "image":
+            return f"Augmentation applies to images; this dataset holds {report.modality} files."
+        try:
+            template = get_template(self._state.template_id)
+        except WorkbenchError as exc:
+            return str(exc)
+        shape = tuple(int(d) for d in template.input_shape)
+        if len(shape) != 3:
+            return f"The template '{self._state.template_id}' does not take single images; nothing to preview."
+        return SampleSource(report, shape, self._sample_seed, dict(template.preprocessing))
+
+    def _show_spec(self, spec: AugmentationSpec) -> None:
+        """Set every control from ``spec`` without feeding the change back."""
+        for option in SLIDERS:
+            slider = self._sliders[option.name]
+            with QSignalBlocker(slider):
+                slider.setValue(min(option.steps, round(getattr(spec, option.name) * option.per_unit)))
+        for name, check in self._checks.items():
+            with QSignalBlocker(check):
+                check.setChecked(getattr(spec, name))
+        with QSignalBlocker(self._fill_combo):
+            self._fill_combo.setCurrentText(spec.fill_mode)
+        self._show_values(spec)
+
+    def _show_values(self, spec: AugmentationSpec) -> None:
+        for option in SLIDERS:
+            self._value_labels[option.name].setText(option.text(getattr(spec, option.name)))
+        geometric = any((spec.rotation, spec.width_shift, spec.height_shift, spec.shear, spec.zoom))
+        self._fill_combo.setEnabled(geometric)  # fill only matters when pixels move in from outside
+
+    def _build_ui(self) -> None:
+        controls = QGroupBox("Random changes to training images")
+        grid = QGridLayout(controls)
+        grid.setColumnStretch(1, 1)
+        for row, option in enumerate(SLIDERS):
+            label = QLabel(f"{option.label}:")
+            label.setToolTip(option.tooltip)
+            slider = named(QSlider(Qt.Orientation.Horizontal), option.object_name, option.label, option.tooltip)
+            slider.setRange(0, option.steps)
+            slider.setPageStep(10 if option.per_unit == 1 else 5)
+            slider.setMinimumWidth(160)
+            label.setBuddy(slider)
+            value = named(QLabel(), option.object_name.replace("Slider", "Value"), f"{option.label} value")
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("100% of images"))
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(slider, row, 1)
+            grid.addWidget(value, row, 2)
+            self._sliders[option.name], self._value_labels[option.name] = slider, value
+        row = len(SLIDERS)
+        for offset, (name, text, object_name, tooltip) in enumerate(CHECKS):
+            check = named(QCheckBox(text), object_name, text, tooltip)
+            grid.addWidget(check, row + offset, 0, 1, 3)
+            self._checks[name] = check
+        row += len(CHECKS)
+        self._fill_combo = named(QComboBox(), "augFillModeCombo", "Fill mode", FILL_HELP)
+        self._fill_combo.addItems(list(FILL_MODES))
+        fill_label = QLabel("Fill mode:")
+        fill_label.setToolTip(FILL_HELP)
+        fill_label.setBuddy(self._fill_combo)
+        grid.addWidget(fill_label, row, 0)
+        grid.addWidget(self._fill_combo, row, 1, 1, 2)
+        self._reset_button = named(QPushButton("Reset (no augmentation)"), "augResetButton", "Reset augmentation",
+                                   "Switch every augmentation off.")
+        grid.addWidget(self._reset_button, row + 1, 0, 1, 3)
+        note = QLabel("Each epoch every training image gets new random changes within these limits, so "
+                      "the model learns what does not change a class. Validation and test images, and "
+                      "the saved model, are left as they are.")
+        note.setObjectName("augNoteLabel")
+        note.setWordWrap(True)
+        grid.setRowMinimumHeight(row + 2, 8)
+        grid.addWidget(note, row + 3, 0, 1, 3)
+        grid.setRowStretch(row + 4, 1)
+
+        preview_box = QGroupBox("Preview on your data")
+        self._status_label = message_label("augPreviewStatus", "Preview status")
+        self._grid = named(ThumbnailStripWidget(columns=1 + PREVIEW_VERSIONS, thumb_size=64,
+                                                placeholder="The preview appears here."),
+                           "augPreviewGrid", "Augmentation preview")
+        self._new_samples_button = named(QPushButton("New samples"), "augNewSamplesButton", "New preview samples",
+                                         "Pick other random images (and other random changes) to preview.")
+        header = QHBoxLayout()
+        header.addWidget(self._status_label, 1)
+        header.addWidget(self._new_samples_button, 0, Qt.AlignmentFlag.AlignTop)
+        preview_layout = QVBoxLayout(preview_box)
+        preview_layout.addLayout(header)
+        preview_layout.addWidget(self._grid, 1)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(controls, 0)
+        layout.addWidget(preview_box, 1)
+
+
+if __name__ == "__main__":
+    from workbench.gui.panels._augmentation_demo import build_demo
+    from workbench.gui.panels._demo import run_panel_demo
+
+    raise SystemExit(run_panel_demo(
+        partial(build_demo, AugmentationPanel), title="Augmentation", size=(1180, 560),
+        add_arguments=lambda parser: (
+            parser.add_argument("data", nargs="?", help="a folder or .npz whose images to preview"),
+            parser.add_argument("--augment", action="append", metavar="KEY=VALUE",
+                                help="start with these options, e.g. --augment rotation=20"),
+        ),
+        ready=lambda panel, *_: panel.is_ready() or panel.property("demoFailed") is True,
+    ))

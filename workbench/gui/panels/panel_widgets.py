@@ -1,0 +1,40 @@
+"""Small helpers the panels share: named widgets, and one look for status, warning and error lines.
+
+Colour is not the only cue: warnings and errors also start with a symbol, and the kind is kept in
+the label's ``messageKind`` property so tests and style sheets can read it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from workbench.gui.widgets._style import WARNING
+
+ERROR_COLOR = "#c62828"
+PREFIX = {"info": "", "warning": "⚠ ", "error": "✖ "}
+
+
+def set_message(label: QLabel, text: str, kind: str = "info") -> None:
+    """Show ``text`` in ``label`` as ``kind`` ("info", "warning" or "error"); hide it when empty."""
+    color = {"warning": WARNING.name(), "error": ERROR_COLOR}.get(kind, "")
+    label.setStyleSheet(f"color: {color};" if color else "")
+    label.setProperty("messageKind", kind)
+    prefix = PREFIX.get(kind, "")
+    label.setText("\n".join(prefix + line for line in text.splitlines()) if text else "")
+    label.setVisible(bool(text))
+
+
+def named(widget: QWidget, object_name: str, accessible_name: str, tooltip: str = "") -> QWidget:
+    """Give ``widget`` the stable object name tests use and the name screen readers announce."""
+    widget.setObjectName(object_name)
+    widget.setAccessibleName(accessible_name)
+    if tooltip:
+        widget.setToolTip(tooltip)
+    return widget
+
+
+def message_label(object_name: str, accessible_name: str) -> QLabel:
+    """A word-wrapping label for :func:`set_message`."""
+    label = named(QLabel(), object_name, accessible_name)
+    label.setWordWrap(True)
+    return label
