@@ -18,11 +18,18 @@ SIDECAR_FORMAT = "workbench-model/1"
 
 
 def sidecar_path(model_path: str | Path) -> Path:
-    """``run/model.keras`` → ``run/model.json``; a SavedModel folder ``out/`` → ``out/workbench.json``."""
+    """``run/model.keras`` → ``run/model.json``; a SavedModel folder ``out/`` → ``out/workbench.json``;
+    any other file keeps its suffix: ``run/model.tflite`` → ``run/model.tflite.json``.
+
+    Only ``.keras`` drops its suffix, so an export next to the model (``model.tflite``) never
+    overwrites the model's own sidecar.
+    """
     path = Path(model_path)
     if path.is_dir():
         return path / "workbench.json"
-    return path.with_suffix(".json")
+    if path.suffix == ".keras":
+        return path.with_suffix(".json")
+    return path.with_name(path.name + ".json")
 
 
 def write_sidecar(model_path: str | Path, data: dict[str, Any]) -> Path:
