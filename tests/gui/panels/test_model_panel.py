@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QListWidget, QSpinBox, QTableWidget, QWidget
+
+from workbench.core.templates import get_template, list_templates
+from workbench.gui.panels.model_panel import ModelPanel
+from workbench.gui.state import AppState
+from workbench.gui.widgets.log_spin_box import LogSpinBox
+
+pytestmark = pytest.mark.gui
+
+EDITOR_TYPES = {"int": QSpinBox, "float": QDoubleSpinBox, "choice": QComboBox, "bool": QCheckBox}
+BUILD_TIMEOUT_MS = 120_000  # the first build imports TensorFlow
+
+
+@pytest.fixture
+def state():
+    return AppState()
+
+
+@pytest.fixture
+def panel(qtbot, state):
+    widget = ModelPanel(state)
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def _select(panel: ModelPanel, template_id: str) -> None:
+    templates = panel.findChild(QListWidget, "modelTemplateList")
+    row = next(r for r in range(templates.count())
+               if templates.item(r).data(Qt.ItemDataRole.UserRole) == template_id)
+    templates.setCurrentRow(row)
+
+
+def test_form_has_one_field_per_hyperparameter_of_each_template(panel, state):
+    templates = panel.findChild(QListWidget, "modelTemplateList")
+    assert templates.count() == len(list_templates())
+    for spec in list_templates():
+        _select(panel, spec.id)
+        assert state.template_id == spec.id
+        assert panel.form.names() == [hp.name for hp in spec.hyperparameters]
+        for hp in spec.hyperparameters:
+            editor = panel.findChild(QWidget, f"modelHparam_{hp.name}")
+            assert isinstance(editor, EDITOR_TYPES[hp.kind]), hp.name
+            assert editor.toolTip() == hp.help
+            assert editor.accessibleName()
+        assert panel.form.values() == spec.default_hparams()
+        assert spec.title in panel.findChild(QLabel, "modelTemplateTitle").text()
+
+
+def test_changing_the_epochs_field_updates_state(panel, state, qtbot):
+    epochs = panel.findChild(QSpinBox, "modelHparam_epochs")
+    with qtbot.waitSignal(state.hparams_changed, timeout=1000):
+        epochs.setValue(3)
+    assert state.hparams == {"epochs": 3}
+    # Typing and pressing Enter is one change (keyboard tracking is off), not one per digit.
+    epochs.selectAll()
+    received = []
+    state.hparams_changed.connect(received.append)
+    qtbot.keyClicks(epochs, "12")
+    assert received == []
+    qtbot.keyClick(epochs, Qt.Key.Key_Return)
+    assert received == [{"epochs": 12}]
+
+
+def test_state_changes_update_the_form_without_echo(panel, state):
+    received = []
+    state.hparams_changed.connect(received.append)
+    state.set_hparams({"epochs": 7, "optimizer": "sgd"})
+    assert panel.findChild(QSpinBox, "modelHparam_epochs").value() == 7
+    assert panel.findChild(QComboBox, "modelHparam_optimizer").currentText() == "sgd"
+    assert received == [{"epochs": 7, "optimizer": "sgd"}]  # the form did not write back
+
+
+def test_a_project_load_keeps_only_the_new_templates_names(panel, state):
+    state.set_hparams({"epochs": 4, "lstm_units": 64})
+    state.set_template("video_cnn_lstm")
+    assert panel.findChild(QSpinBox, "modelHparam_lstm_units").value() == 64
+    state.set_template("mnist_cnn")  # mnist_cnn has no lstm_units: dropped, epochs kept
+    assert state.hparams == {"epochs": 4}
+    _select(panel, "simple_cnn")  # a user's choice starts from the template's defaults
+    assert state.template_id == "simple_cnn" and state.hparams == {}
+
+
+def test_learning_rate_is_edited_on_a_log_scale(panel, state, qtbot):
+    rate = panel.findChild(QDoubleSpinBox, "modelHparam_learning_rate")
+    assert isinstance(rate, LogSpinBox)
+    assert rate.text() == "0.001"
+    rate.stepBy(1)
+    assert state.hparams["learning_rate"] == pytest.approx(0.002)
+    rate.stepBy(-2)
+    assert state.hparams["learning_rate"] == pytest.approx(0.0005)
+    rate.lineEdit().selectAll()
+    qtbot.keyClicks(rate, "3e-5")
+    qtbot.keyClick(rate, Qt.Key.Key_Return)
+    assert state.hparams["learning_rate"] == pytest.approx(3e-5)
+    assert rate.text() == "3e-05"
+
+
+def test_summary_is_the_model_that_will_train(panel, state, qtbot):
+    table = panel.findChild(QTableWidget, "modelSummaryTable")
+    qtbot.waitUntil(lambda: panel.summary is not None, timeout=BUILD_TIMEOUT_MS)
+    model = get_template("mnist_cnn").build(10, None, {})
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == [layer.name for layer in model.layers]
+    assert [table.item(r, 1).text() for r in range(table.rowCount())][2] == "Conv2D"
+    assert panel.summary["total_params"] == model.count_params()
+    assert f"{model.count_params():,}" in panel.findChild(QLabel, "modelSummaryTotal").text()
+    assert "no dataset" in panel.findChild(QLabel, "modelSummaryStatus").text()
+
+    # The dataset's class count and the hyperparameters reach the summary (debounced: one rebuild).
+    with qtbot.waitSignal(panel.summary_shown, timeout=BUILD_TIMEOUT_MS) as blocker:
+        state.set_dataset("/data/three", SimpleNamespace(class_names=["a", "b", "c"]))
+        panel.findChild(QDoubleSpinBox, "modelHparam_dropout").setValue(0.5)
+    summary = blocker.args[0]
+    assert summary["num_classes"] == 3
+    assert summary["layers"][-1]["output_shape"] == "(None, 3)"
+    assert "dropout" in [layer["name"] for layer in summary["layers"]]
+    assert "3 classes of the dataset" in panel.findChild(QLabel, "modelSummaryStatus").text()
+
+
+def test_importing_the_panels_leaves_tensorflow_unloaded():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import workbench.gui.panels.model_panel, workbench.gui.panels.training_panel, "
+            "workbench.gui.panels.results_panel\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget
+
+from tests.helpers import write_image_dataset
+from workbench.core.data.scan import scan_dataset
+from workbench.core.training import TrainConfig, train
+from workbench.gui.panels.results_jobs import SampleImageLoader, cell_samples
+from workbench.gui.panels.results_panel import ResultsPanel
+from workbench.gui.state import AppState
+
+pytestmark = pytest.mark.gui
+
+JOB_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One tiny, deliberately undertrained run (a learning rate of 1e-6 for one epoch), so its
+    evaluation has mistakes to click on."""
+    root = tmp_path_factory.mktemp("results_run")
+    data = write_image_dataset(root / "data", {"a_hbar": 20, "b_vbar": 20, "c_blob": 20})
+    result = train(TrainConfig(template="simple_cnn", data=str(data), out_dir=str(root / "run"),
+                               hparams={"epochs": 1, "batch_size": 8, "learning_rate": 1e-6}))
+    assert result.model_path is not None
+    return result.run_dir, data
+
+
+@pytest.fixture
+def state():
+    return AppState()
+
+
+@pytest.fixture
+def panel(qtbot, state):
+    widget = ResultsPanel(state)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 800)
+    yield widget
+    widget.shutdown()
+
+
+def _off_diagonal_cell(evaluation) -> tuple[int, int]:
+    matrix = np.array(evaluation["confusion_matrix"])
+    np.fill_diagonal(matrix, 0)
+    assert matrix.max() > 0, "the undertrained run made no mistakes; the fixture needs a worse model"
+    t, p = np.unravel_index(matrix.argmax(), matrix.shape)
+    return int(t), int(p)
+
+
+def test_show_run_fills_the_matrix_and_per_class_table(panel, state, trained_run):
+    run_dir, _data = trained_run
+    assert panel.show_run(str(run_dir))
+    evaluation = panel.evaluation
+    matrix = evaluation["confusion_matrix"]
+    k = len(evaluation["class_names"])
+    assert k == 3
+    for t in range(k):
+        for p in range(k):
+            assert panel.confusion_matrix.cell_text(t, p).toPlainText() == str(matrix[t][p])
+    table = panel.findChild(QTableWidget, "resultsPerClassTable")
+    assert table.rowCount() == 3
+    assert [table.item(r, 0).text() for r in range(3)] == ["a_hbar", "b_vbar", "c_blob"]
+    assert [int(table.item(r, 4).text()) for r in range(3)] == [sum(row) for row in matrix]
+    assert f"{evaluation['accuracy']:.1%}" in panel.findChild(QLabel, "resultsAccuracyLabel").text()
+    assert "Best epoch" in panel.findChild(QLabel, "resultsBestEpochLabel").text()
+    assert state.model_path == str(run_dir / "model.keras")
+
+
+def test_clicking_a_cell_shows_its_misclassified_samples(panel, qtbot, trained_run):
+    run_dir, _data = trained_run
+    panel.show_run(str(run_dir))
+    panel.show()
+    qtbot.waitExposed(panel)
+    t, p = _off_diagonal_cell(panel.evaluation)
+    expected = cell_samples(panel.evaluation, t, p)
+    view = panel.confusion_matrix.view
+    matrix = panel.confusion_matrix
+
+    def laid_out() -> bool:  # pyqtgraph maps the cells once the view has been laid out and painted
+        centre = matrix.cell_center(t, p)
+        return matrix.cell_at(centre.x(), centre.y()) == (t, p)
+
+    qtbot.waitUntil(laid_out, timeout=5000)
+    with qtbot.waitSignal(panel.samples_shown, timeout=JOB_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=matrix.cell_center(t, p))
+    assert blocker.args == [len(expected)] and panel.thumbnails.count() == len(expected)
+    names = panel.evaluation["class_names"]
+    first = panel.thumbnails.button(0).toolTip()
+    assert first.startswith(f"{names[t]}→{names[p]} ") and first.endswith("%")
+    confidences = [int(panel.thumbnails.button(i).toolTip().split()[-1].rstrip("%"))
+                   for i in range(panel.thumbnails.count())]
+    assert confidences == sorted(confidences, reverse=True)
+
+    with qtbot.waitSignal(panel.samples_shown, timeout=1000):
+        panel.confusion_matrix.cell_clicked.emit(t, t)
+    assert panel.thumbnails.count() == 0
+    assert "Only misclassified samples are listed" in panel.findChild(QLabel, "resultsSampleNote").text()
+
+
+def test_export_tflite_shows_the_parity_figure(panel, qtbot, trained_run, tmp_path):
+    run_dir, _data = trained_run
+    panel.show_run(str(run_dir))
+    target = tmp_path / "exported" / "digits.tflite"
+    with qtbot.waitSignal(panel.export_finished, timeout=JOB_TIMEOUT_MS) as blocker:
+        panel.export_to(str(target), "tflite", "none")
+        assert panel.findChild(QLabel, "resultsBusyLabel").text().startswith("Exporting")
+    assert target.is_file()
+    assert blocker.args[0]["parity_max_abs_diff"] < 1e-4
+    text = panel.findChild(QLabel, "resultsExportStatus").text()
+    assert "largest probability difference" in text and "real samples" in text
+    assert "top-1 agreement 100%" in text
+
+
+def test_a_model_without_evaluation_can_be_evaluated_on_the_dataset(panel, state, qtbot, trained_run, tmp_path):
+    run_dir, data = trained_run
+    copy = tmp_path / "copied"
+    copy.mkdir()
+    for name in ("model.keras", "model.json"):
+        shutil.copy(run_dir / name, copy / name)
+    evaluate = panel.findChild(QPushButton, "resultsEvaluateButton")
+    assert panel.open_model(str(copy / "model.keras"))
+    assert panel.evaluation is None and not evaluate.isEnabled()
+    assert "Evaluate on dataset" in panel.findChild(QLabel, "resultsSampleNote").text()
+    state.set_dataset(str(data), scan_dataset(data))
+    assert evaluate.isEnabled()
+    with qtbot.waitSignal(panel.evaluation_shown, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(evaluate, Qt.MouseButton.LeftButton)
+    assert panel.evaluation["num_samples"] == 60  # a plain folder is evaluated whole
+    assert panel.confusion_matrix.cell_text(0, 0).toPlainText() == str(panel.evaluation["confusion_matrix"][0][0])
+
+
+def test_state_signals_bring_a_run_in_and_bad_paths_are_reported(panel, state, trained_run, tmp_path):
+    run_dir, _data = trained_run
+    state.run_finished.emit({"status": "failed", "model_path": "", "run_dir": str(tmp_path)})
+    assert panel.model_path == ""
+    state.run_finished.emit({"status": "completed", "model_path": str(run_dir / "model.keras"),
+                             "run_dir": str(run_dir)})
+    assert panel.model_path == str(run_dir / "model.keras") and panel.evaluation is not None
+    assert not panel.open_model(str(tmp_path / "missing.keras"))
+    assert "does not exist" in panel.findChild(QLabel, "resultsExportStatus").text()
+    assert panel.model_path == str(run_dir / "model.keras")  # the shown model stays
+
+
+def test_sample_loader_reads_npz_ids_and_relative_paths(tmp_path, monkeypatch):
+    x = np.arange(5 * 4 * 4, dtype=np.uint8).reshape(5, 4, 4)
+    np.savez(tmp_path / "digits.npz", x_train=x, y_train=np.arange(5), x_test=x[::-1], y_test=np.arange(5))
+    loader = SampleImageLoader()
+    assert np.array_equal(loader.load("npz:x_test[1]", str(tmp_path / "digits.npz")), x[3])
+    data = write_image_dataset(tmp_path / "data", {"a": 1, "b": 1})
+    monkeypatch.chdir(tmp_path)
+    relative = "data/a/a_000.png"
+    monkeypatch.chdir(tmp_path / "data")  # training ran elsewhere: resolve through the dataset path
+    assert loader.resolve(relative, str(data), "data") == data / "a" / "a_000.png"
+    assert loader.load(relative, str(data), "data").shape == (28, 28)

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton
+
+from tests.helpers import write_image_dataset
+from workbench.core.data.scan import scan_dataset
+from workbench.gui.panels._fake_training_controller import FakeTrainingController
+from workbench.gui.panels.training_panel import TrainingPanel
+from workbench.gui.state import AppState
+from workbench.gui.workers.training_controller import TrainingController
+
+pytestmark = pytest.mark.gui
+
+TRAIN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def controller():
+    controller = TrainingController()
+    yield controller
+    assert controller.stop_and_wait(30_000), "the training thread did not end"
+
+
+@pytest.fixture
+def make_panel(qtbot, tmp_path):
+    panels = []
+
+    def make(controller, dataset: Path | None = None, **hparams) -> TrainingPanel:
+        state = AppState()
+        state.set_template("simple_cnn")
+        if dataset is not None:
+            state.set_dataset(str(dataset), scan_dataset(dataset))
+        state.set_hparams(hparams)
+        panel = TrainingPanel(state, controller)
+        panel.runs_root = str(tmp_path / "runs")
+        qtbot.addWidget(panel)
+        panels.append(panel)
+        return panel
+
+    yield make
+    for panel in panels:
+        panel.shutdown()
+
+
+def _child(panel, kind, name):
+    widget = panel.findChild(kind, name)
+    assert widget is not None, name
+    return widget
+
+
+def test_training_through_the_start_button(make_panel, controller, qtbot, tmp_path):
+    dataset = write_image_dataset(tmp_path / "data", {"a_hbar": 20, "b_vbar": 20})
+    panel = make_panel(controller, dataset, epochs=2, batch_size=8)
+    start, stop = _child(panel, QPushButton, "trainStartButton"), _child(panel, QPushButton, "trainStopButton")
+    finished_runs = []
+    panel._state.run_finished.connect(finished_runs.append)
+
+    with qtbot.waitSignal(controller.finished, timeout=TRAIN_TIMEOUT_MS):
+        qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+        assert not start.isEnabled() and stop.isEnabled()
+
+    counts = panel.curves.point_counts()
+    assert counts["batch"] >= 2 and counts["epoch"] == 2
+    progress = _child(panel, QProgressBar, "trainProgressBar")
+    assert progress.maximum() > 1 and progress.value() == progress.maximum()
+    assert start.isEnabled() and not stop.isEnabled()
+    assert [p["status"] for p in finished_runs] == ["completed"]
+    model = Path(finished_runs[0]["model_path"])
+    assert model.name == "model.keras" and model.is_file()
+    assert model.parent.parent == tmp_path / "runs"
+    log = _child(panel, QPlainTextEdit, "trainLog").toPlainText()
+    assert "Epoch 2/2: loss" in log and "Completed" in log
+    assert _child(panel, QLabel, "trainEpochLabel").text() == "Epoch 2/2"
+    assert "best validation accuracy" in _child(panel, QLabel, "trainStatusLabel").text()
+    assert not _child(panel, QLabel, "trainErrorLabel").text()
+
+
+def test_stop_ends_a_run_within_two_seconds(make_panel, controller, qtbot, tmp_path):
+    dataset = write_image_dataset(tmp_path / "data", {"a_hbar": 150, "b_vbar": 150})
+    panel = make_panel(controller, dataset, epochs=50, batch_size=4)  # minutes if left alone
+    # After a stop the trainer still validates and evaluates the best model on the validation split
+    # (~1.6 s for 60 images here, ~0.6 s for 15), so a small split keeps the measure about Stop itself.
+    panel._state.set_split(0.05, "")
+    finished_runs = []
+    panel._state.run_finished.connect(finished_runs.append)
+    with qtbot.waitSignal(controller.batch_ended, timeout=TRAIN_TIMEOUT_MS):
+        qtbot.mouseClick(_child(panel, QPushButton, "trainStartButton"), Qt.MouseButton.LeftButton)
+
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        clicked = time.perf_counter()
+        qtbot.mouseClick(_child(panel, QPushButton, "trainStopButton"), Qt.MouseButton.LeftButton)
+    elapsed = time.perf_counter() - clicked
+    print(f"Stop → finished: {elapsed:.2f} s")
+
+    assert elapsed < 2.0, f"Stop took {elapsed:.2f} s"
+    assert [p["status"] for p in finished_runs] == ["cancelled"]
+    assert _child(panel, QPushButton, "trainStartButton").isEnabled()
+    assert "Stopped" in _child(panel, QLabel, "trainStatusLabel").text()
+
+
+def test_a_failing_run_shows_the_error_and_start_comes_back(make_panel, controller, qtbot, tmp_path):
+    dataset = write_image_dataset(tmp_path / "data", {"only_class": 10})
+    panel = make_panel(controller, dataset, epochs=1)
+    with qtbot.waitSignal(controller.finished, timeout=TRAIN_TIMEOUT_MS):
+        qtbot.mouseClick(_child(panel, QPushButton, "trainStartButton"), Qt.MouseButton.LeftButton)
+    error = _child(panel, QLabel, "trainErrorLabel")
+    assert error.isVisibleTo(panel) and "at least 2 classes" in error.text()
+    assert "ERROR: Expected at least 2 classes" in _child(panel, QPlainTextEdit, "trainLog").toPlainText()
+    assert _child(panel, QPushButton, "trainStartButton").isEnabled()
+    assert not _child(panel, QPushButton, "trainStopButton").isEnabled()
+
+
+def test_start_without_a_dataset_explains_in_the_panel(make_panel, controller):
+    panel = make_panel(controller)
+    assert panel.start() is False
+    assert not controller.running
+    assert "Expected a dataset" in panel.error_text()
+    panel._state.set_hparams({"epochs": 0})  # out of range: caught before any thread starts
+    panel._state.dataset_path = "/somewhere"
+    assert panel.start() is False and "epochs" in panel.error_text()
+
+
+def test_replayed_events_fill_labels_progress_and_eta(make_panel, qtbot):
+    fake = FakeTrainingController(steps_per_epoch=5)
+    panel = make_panel(fake, epochs=3)
+    panel._state.dataset_path = "synthetic"
+    seen = []
+    fake.batch_ended.connect(lambda _payload: seen.append(_child(panel, QLabel, "trainEtaLabel").text()))
+    with qtbot.waitSignal(fake.finished, timeout=10_000):
+        assert panel.start()
+    assert panel.curves.point_counts() == {"batch": 15, "epoch": 3}
+    assert any(text.endswith("left") for text in seen)
+    assert _child(panel, QLabel, "trainStepLabel").text() == "Step 5/5"
+    assert "samples/s" in _child(panel, QLabel, "trainSpeedLabel").text()
+    assert _child(panel, QLabel, "trainLearningRateLabel").text().startswith("Learning rate 0.00")
+    assert _child(panel, QProgressBar, "trainProgressBar").value() == 15
+    assert _child(panel, QPushButton, "trainStartButton").isEnabled()

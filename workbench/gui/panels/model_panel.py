@@ -1,0 +1,306 @@
+"""ModelPanel: pick a template, edit its hyperparameters and see the exact model that will train.
+
+The summary is built by the template itself (``core.templates.summary``) on a TaskRunner thread —
+building imports TensorFlow, which takes seconds the first time — with the dataset's class count,
+the template's input shape and the current hyperparameters, so it is the model ``train`` will build.
+Rebuilds are debounced: dragging a spin box costs one build, not one per step.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
+    QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from workbench.core.templates import get_template, list_templates
+from workbench.gui.state import AppState
+from workbench.gui.widgets.hyperparameter_form_widget import HyperParameterFormWidget
+from workbench.gui.workers.task_runner import TaskRunner
+
+SUMMARY_DEBOUNCE_MS = 300
+CLASSES_WITHOUT_DATASET = 10
+SUMMARY_COLUMNS = ("Layer", "Type", "Output shape", "Parameters")
+
+
+def _summary_job(template_id: str, num_classes: int, hparams: dict[str, Any], *, progress, cancel) -> dict:
+    """Runs on the TaskRunner thread: the only place this panel touches Keras."""
+    from workbench.core.templates.summary import summarize_template
+
+    summary = summarize_template(template_id, num_classes, None, hparams)
+    return summary
+
+
+def _shape_text(shape) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+class ModelPanel(QWidget):
+    """Template list, description, hyperparameter form and model summary table."""
+
+    summary_shown = Signal(dict)  # the summary now in the table (for tests and the status bar)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelPanel")
+        self.setAccessibleName("Model")
+        self._state = state
+        self._summary: dict | None = None
+        self._tensorflow_loaded = False
+
+        self._list = QListWidget(self)
+        self._list.setObjectName("modelTemplateList")
+        self._list.setAccessibleName("Model templates")
+        self._list.setWordWrap(True)
+        self._list.setSpacing(2)
+        for spec in list_templates():
+            item = QListWidgetItem(f"{spec.title}\n{spec.modality} · input {_shape_text(spec.input_shape)}")
+            item.setData(Qt.ItemDataRole.UserRole, spec.id)
+            item.setToolTip(spec.description)
+            self._list.addItem(item)
+        self._list.currentItemChanged.connect(self._on_template_selected)
+
+        self._title = QLabel(self)
+        self._title.setObjectName("modelTemplateTitle")
+        self._title.setAccessibleName("Template title")
+        font = self._title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self._title.setFont(font)
+        self._description = QLabel(self)
+        self._description.setObjectName("modelTemplateDescription")
+        self._description.setAccessibleName("Template description")
+        self._description.setWordWrap(True)
+        self._description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self._form = HyperParameterFormWidget(self, object_prefix="modelHparam_")
+        self._form.values_changed.connect(self._on_form_values_changed)
+        self._reset_button = QPushButton("Reset to defaults", self)
+        self._reset_button.setObjectName("modelResetHparamsButton")
+        self._reset_button.setAccessibleName("Reset hyperparameters to the template's defaults")
+        self._reset_button.clicked.connect(self._on_reset_clicked)
+        form_scroll = QScrollArea(self)
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        form_scroll.setWidget(self._form)
+        form_box = QGroupBox("Hyperparameters", self)
+        form_layout = QVBoxLayout(form_box)
+        form_layout.addWidget(form_scroll, 1)
+        form_layout.addWidget(self._reset_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        middle = QWidget(self)
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self._title)
+        middle_layout.addWidget(self._description)
+        middle_layout.addWidget(form_box, 1)
+
+        self._summary_status = QLabel(self)
+        self._summary_status.setObjectName("modelSummaryStatus")
+        self._summary_status.setAccessibleName("Model summary status")
+        self._summary_status.setWordWrap(True)
+        self._table = QTableWidget(0, len(SUMMARY_COLUMNS), self)
+        self._table.setObjectName("modelSummaryTable")
+        self._table.setAccessibleName("Model summary: layers, output shapes and parameters")
+        self._table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.verticalHeader().setVisible(False)
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # shapes vary most in width
+        self._total = QLabel(self)
+        self._total.setObjectName("modelSummaryTotal")
+        self._total.setAccessibleName("Total parameters")
+        summary_box = QGroupBox("Model summary", self)
+        summary_layout = QVBoxLayout(summary_box)
+        summary_layout.addWidget(self._summary_status)
+        summary_layout.addWidget(self._table, 1)
+        summary_layout.addWidget(self._total)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self._list)
+        splitter.addWidget(middle)
+        splitter.addWidget(summary_box)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 4)
+        layout = QHBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self._runner = TaskRunner("modelSummaryThread", self)
+        self._runner.result_ready.connect(self._on_summary_built)
+        self._runner.failed.connect(self._on_summary_failed)
+        self._debounce = QTimer(self)
+        self._debounce.setObjectName("modelSummaryDebounceTimer")
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SUMMARY_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+
+        state.template_changed.connect(self._on_template_changed)
+        state.hparams_changed.connect(self._on_hparams_changed)
+        state.dataset_changed.connect(self._on_dataset_changed)
+        self._on_template_changed(state.template_id)
+
+    # ----------------------------------------------------------------------------------- public
+    @property
+    def summary(self) -> dict | None:
+        """The summary shown in the table (None until the first build finished)."""
+        return self._summary
+
+    @property
+    def form(self) -> HyperParameterFormWidget:
+        return self._form
+
+    def num_classes(self) -> tuple[int, str]:
+        """The class count the summary is built for, and a note on where it comes from."""
+        scan = self._state.scan
+        if scan is None or not getattr(scan, "class_names", None):
+            return CLASSES_WITHOUT_DATASET, (f"Built for {CLASSES_WITHOUT_DATASET} classes: no dataset is chosen yet, "
+                                             "so the output layer will change to match the dataset's classes.")
+        count = len(scan.class_names)
+        if count < 2:
+            return 2, f"The dataset has {count} class; shown for 2 classes (a classifier needs at least 2)."
+        return count, f"Built for the {count} classes of the dataset."
+
+    def shutdown(self) -> None:
+        """End the summary thread (the main window calls this on close)."""
+        self._debounce.stop()
+        self._runner.shutdown(30_000)
+
+    # --------------------------------------------------------------------------------- private
+    def _select_in_list(self, template_id: str) -> None:
+        self._list.blockSignals(True)  # selecting to mirror the state is not a user choice
+        try:
+            for row in range(self._list.count()):
+                if self._list.item(row).data(Qt.ItemDataRole.UserRole) == template_id:
+                    self._list.setCurrentRow(row)
+                    break
+            else:
+                self._list.setCurrentRow(-1)
+        finally:
+            self._list.blockSignals(False)
+
+    def _schedule_summary(self) -> None:
+        self._debounce.start()  # restarts: a burst of changes makes one build
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_template_selected(self, current: QListWidgetItem | None, _previous) -> None:
+        if current is None:
+            return
+        template_id = current.data(Qt.ItemDataRole.UserRole)
+        if template_id == self._state.template_id:
+            return
+        # A new template starts from its own defaults (VGG16 wants a smaller learning rate than a
+        # digit CNN); clearing first also keeps the old template's extra names out of the new one.
+        self._state.set_hparams({})
+        self._state.set_template(template_id)
+
+    @Slot(str)
+    def _on_template_changed(self, template_id: str) -> None:
+        self._select_in_list(template_id)
+        try:
+            spec = get_template(template_id)
+        except Exception as exc:  # e.g. a project naming a plug-in template that is not installed
+            self._title.setText(template_id)
+            self._description.setText(str(exc))
+            self._form.set_specs(())
+            return
+        self._title.setText(spec.title)
+        self._description.setText(
+            f"{spec.description}\n\nModality: {spec.modality} · input {_shape_text(spec.input_shape)}")
+        names = {hp.name for hp in spec.hyperparameters}
+        # Values set for another template (a project load may set them in either order) keep only
+        # the names this template knows.
+        kept = {k: v for k, v in self._state.hparams.items() if k in names}
+        self._form.set_specs(spec.hyperparameters, kept)
+        if kept != self._state.hparams:
+            self._state.set_hparams(kept)
+        self._schedule_summary()
+
+    @Slot(dict)
+    def _on_hparams_changed(self, hparams: dict) -> None:
+        self._form.set_values(hparams)
+        self._schedule_summary()
+
+    @Slot(object)
+    def _on_dataset_changed(self, _scan) -> None:
+        self._schedule_summary()
+
+    @Slot(dict)
+    def _on_form_values_changed(self, values: dict) -> None:
+        defaults = self._form.defaults()
+        # Only changed values go to the state (and the project file), so a template's later change
+        # of a default still reaches projects that never touched it.
+        self._state.set_hparams({k: v for k, v in values.items() if v != defaults.get(k)})
+
+    @Slot()
+    def _on_reset_clicked(self) -> None:
+        self._state.set_hparams({})
+
+    @Slot()
+    def _on_debounce_timeout(self) -> None:
+        try:
+            get_template(self._state.template_id)
+        except Exception:
+            return
+        num_classes, _note = self.num_classes()
+        self._summary_status.setText("Building the model…" if self._tensorflow_loaded
+                                     else "Loading TensorFlow and building the model…")
+        self._runner.submit(functools.partial(
+            _summary_job, self._state.template_id, num_classes, dict(self._state.hparams)))
+
+    @Slot(object)
+    def _on_summary_built(self, summary: dict) -> None:
+        self._tensorflow_loaded = True
+        self._summary = summary
+        _, note = self.num_classes()
+        output = "one sigmoid unit" if summary["output"] == "sigmoid" else "softmax"
+        self._summary_status.setText(
+            f"{summary['model_name']}: input {_shape_text(summary['input_shape'])}, {output} output. {note}")
+        layers = summary["layers"]
+        self._table.setRowCount(len(layers))
+        for row, layer in enumerate(layers):
+            frozen = " (frozen)" if not layer["trainable"] and layer["params"] else ""
+            cells = (layer["name"], layer["type"], layer["output_shape"], f"{layer['params']:,}{frozen}")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if not layer["trainable"]:
+                    item.setToolTip("Frozen: these weights are not trained")
+                self._table.setItem(row, col, item)
+        frozen = summary["non_trainable_params"]
+        self._total.setText(
+            f"Total parameters: {summary['total_params']:,}"
+            + (f" ({summary['trainable_params']:,} trainable, {frozen:,} frozen)" if frozen else " (all trainable)"))
+        self.summary_shown.emit(summary)
+
+    @Slot(str)
+    def _on_summary_failed(self, message: str) -> None:
+        self._tensorflow_loaded = True
+        self._summary = None
+        self._table.setRowCount(0)
+        self._total.clear()
+        self._summary_status.setText(f"Could not build the model: {message}")
+
+
+def _demo_panel(args) -> ModelPanel:
+    state = AppState()
+    state.set_template(args.template)
+    return ModelPanel(state)
+
+
+if __name__ == "__main__":
+    from workbench.gui.panels._demo import run_panel_demo
+
+    raise SystemExit(run_panel_demo(
+        _demo_panel, title="Model", size=(1200, 640),
+        add_arguments=lambda p: p.add_argument("--template", default="mnist_cnn", help="template id to select"),
+        ready=lambda panel, _args: panel.summary is not None,
+    ))

@@ -1,0 +1,364 @@
+"""TrainingPanel: start and stop a run, watch its curves, progress and log live.
+
+The panel only talks to a :class:`TrainingController`: Start turns the shared state into a core
+``TrainConfig`` and hands it over; every figure shown arrives through the controller's signals,
+received by ``@Slot`` methods here (queued onto the GUI thread, never lambdas). Nothing in this
+panel blocks: Stop sets the cancel flag and the UI waits for ``finished``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSplitter,
+    QVBoxLayout, QWidget,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.templates import get_template
+from workbench.core.training.trainer import default_run_dir
+from workbench.gui.state import AppState
+from workbench.gui.widgets.training_curves_widget import TrainingCurvesWidget
+
+LOG_MAX_LINES = 5000
+ERROR_STYLE = "QLabel { color: #c62828; font-weight: bold; }"  # red in light and dark themes alike
+STATUS_TEXT = {"completed": "Completed", "cancelled": "Stopped", "stopped_early": "Stopped early",
+               "failed": "Failed"}
+
+
+def default_runs_root() -> str:
+    """``<AppDataLocation>/runs``: where the GUI's runs go unless told otherwise."""
+    return str(Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs")
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _fmt(value, spec: str, missing: str = "—") -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return missing
+    return format(number, spec) if math.isfinite(number) else missing
+
+
+class TrainingPanel(QWidget):
+    """Start/Stop, live curves, epoch/step/learning-rate/speed labels, progress with ETA, run log."""
+
+    run_requested = Signal(str)  # the run folder a Start click launched
+
+    def __init__(self, state: AppState, controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.setAccessibleName("Training")
+        self._state = state
+        self._controller = controller
+        self.runs_root: str = default_runs_root()
+        self._first_batch: tuple[float, int] | None = None  # (time, global step) for the ETA
+        self._epochs = 0
+        self._stopping = False
+
+        self._start_button = QPushButton("Start training", self)
+        self._start_button.setObjectName("trainStartButton")
+        self._start_button.setAccessibleName("Start training")
+        self._start_button.setToolTip("Train the chosen template on the chosen dataset")
+        self._start_button.clicked.connect(self._on_start_clicked)
+        self._stop_button = QPushButton("Stop", self)
+        self._stop_button.setObjectName("trainStopButton")
+        self._stop_button.setAccessibleName("Stop training")
+        self._stop_button.setToolTip("Stop after the current batch; the best model so far is kept")
+        self._stop_button.setEnabled(False)
+        self._stop_button.clicked.connect(self._on_stop_clicked)
+        self._status = self._label("trainStatusLabel", "Training status", "Ready.")
+        self._status.setWordWrap(True)
+        self._error = self._label("trainErrorLabel", "Training error", "")
+        self._error.setStyleSheet(ERROR_STYLE)
+        self._error.setWordWrap(True)
+        self._error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._error.hide()
+
+        self._epoch_label = self._label("trainEpochLabel", "Epoch", "Epoch —")
+        self._step_label = self._label("trainStepLabel", "Step", "Step —")
+        self._lr_label = self._label("trainLearningRateLabel", "Learning rate", "Learning rate —")
+        self._speed_label = self._label("trainSpeedLabel", "Samples per second", "— samples/s")
+        self._metrics_label = self._label("trainMetricsLabel", "Latest metrics", "")
+        self._progress = QProgressBar(self)
+        self._progress.setObjectName("trainProgressBar")
+        self._progress.setAccessibleName("Training progress")
+        self._progress.setRange(0, 1)
+        self._progress.setValue(0)
+        self._eta_label = self._label("trainEtaLabel", "Time left", "")
+
+        self._curves = TrainingCurvesWidget(self)
+        for metric in ("loss", "accuracy"):
+            # pyqtgraph 0.14 rescales unit-less axes whose values stay below 1 ("accuracy (x0.001)",
+            # ticks at 200..800); loss and accuracy read best as plain numbers.
+            self._curves.plot(metric).getAxis("left").enableAutoSIPrefix(False)
+        self._log = QPlainTextEdit(self)
+        self._log.setObjectName("trainLog")
+        self._log.setAccessibleName("Training log")
+        self._log.setReadOnly(True)
+        self._log.setMaximumBlockCount(LOG_MAX_LINES)  # a long run must not grow memory without bound
+        self._log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._log.setPlaceholderText("The run's log appears here.")
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self._start_button)
+        buttons.addWidget(self._stop_button)
+        buttons.addWidget(self._status, 1)
+        stats = QGridLayout()
+        for col, widget in enumerate((self._epoch_label, self._step_label, self._lr_label, self._speed_label)):
+            stats.addWidget(widget, 0, col)
+        stats.addWidget(self._metrics_label, 1, 0, 1, 4)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self._progress, 1)
+        progress_row.addWidget(self._eta_label)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self._curves)
+        splitter.addWidget(self._log)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self._error)
+        layout.addLayout(stats)
+        layout.addLayout(progress_row)
+        layout.addWidget(splitter, 1)
+
+        controller.run_started.connect(self._on_run_started)
+        controller.batch_ended.connect(self._on_batch_ended)
+        controller.epoch_ended.connect(self._on_epoch_ended)
+        controller.run_finished.connect(self._on_run_finished)
+        controller.log.connect(self._on_log)
+        controller.failed.connect(self._on_failed)
+        controller.finished.connect(self._on_finished)
+        self._sync_buttons()
+
+    def _label(self, name: str, accessible: str, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setObjectName(name)
+        label.setAccessibleName(accessible)
+        return label
+
+    # ----------------------------------------------------------------------------------- public
+    @property
+    def curves(self) -> TrainingCurvesWidget:
+        return self._curves
+
+    @property
+    def controller(self):
+        return self._controller
+
+    def error_text(self) -> str:
+        """The error shown in the panel ("" when none)."""
+        return self._error.text()
+
+    def start(self) -> bool:
+        """Start a run with the current state; problems go to the error label (False), never raise."""
+        if self._controller.running:
+            return False
+        try:
+            run_dir = self._new_run_dir()
+            config = self._state.train_config(out_dir=str(run_dir))
+            # Check the values here so a bad one shows at once rather than from the worker thread.
+            learning_rate = get_template(config.template).resolve_hparams(config.hparams)["learning_rate"]
+        except WorkbenchError as exc:
+            self._show_error(str(exc))
+            return False
+        self._reset_for_run(learning_rate)
+        self._append_log(f"Starting {config.template} → {run_dir}")
+        self._controller.start(config)
+        self._sync_buttons()
+        self.run_requested.emit(str(run_dir))
+        return True
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch; ``finished`` re-enables Start."""
+        if self._controller.running:
+            self._stopping = True
+            self._status.setText("Stopping after the current batch…")
+            self._controller.stop()
+            self._sync_buttons()
+
+    def shutdown(self) -> None:
+        """Stop a run in progress and wait for its thread (the main window calls this on close)."""
+        if self._controller.running:
+            self._controller.stop_and_wait()
+
+    # --------------------------------------------------------------------------------- private
+    def _new_run_dir(self) -> Path:
+        run_dir = default_run_dir(self._state.template_id, self.runs_root)
+        candidate, n = run_dir, 2
+        while candidate.exists():  # two runs started within one second
+            candidate, n = run_dir.with_name(f"{run_dir.name}-{n}"), n + 1
+        return candidate
+
+    def _reset_for_run(self, learning_rate: float) -> None:
+        self._show_error("")
+        self._stopping = False
+        self._first_batch = None
+        self._epochs = 0
+        self._curves.clear()
+        self._log.clear()
+        self._progress.setRange(0, 1)
+        self._progress.setValue(0)
+        self._eta_label.setText("")
+        self._epoch_label.setText("Epoch —")
+        self._step_label.setText("Step —")
+        self._lr_label.setText(f"Learning rate {learning_rate:.2g}")
+        self._speed_label.setText("— samples/s")
+        self._metrics_label.setText("")
+        self._status.setText("Preparing the data and loading TensorFlow…")
+
+    def _sync_buttons(self) -> None:
+        running = self._controller.running
+        self._start_button.setEnabled(not running)
+        self._stop_button.setEnabled(running and not self._stopping)
+
+    def _show_error(self, message: str) -> None:
+        self._error.setText(message)
+        self._error.setVisible(bool(message))
+
+    def _append_log(self, line: str) -> None:
+        self._log.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {line}")
+
+    @Slot()
+    def _on_start_clicked(self) -> None:
+        self.start()
+
+    @Slot()
+    def _on_stop_clicked(self) -> None:
+        self.stop()
+
+    @Slot(dict)
+    def _on_run_started(self, info: dict) -> None:
+        self._sync_buttons()  # a run may also be started elsewhere (the main window's menu)
+        self._epochs = int(info.get("epochs") or 0)
+        total = max(1, self._epochs * int(info.get("steps_per_epoch") or 0))
+        self._progress.setRange(0, total)
+        self._progress.setValue(0)
+        self._epoch_label.setText(f"Epoch 1/{self._epochs}")
+        self._status.setText(f"Training on {info.get('num_train', '?')} samples, validating on "
+                             f"{info.get('num_val', '?')} ({len(info.get('class_names', []))} classes)…")
+
+    @Slot(dict)
+    def _on_batch_ended(self, batch: dict) -> None:
+        self._curves.add_batch_point(batch)
+        step, total = int(batch.get("global_step", 0)), int(batch.get("total_steps", 0))
+        if total > 0:
+            if self._progress.maximum() != total:
+                self._progress.setRange(0, total)
+            self._progress.setValue(min(step, total))
+        epochs = self._epochs or "?"
+        self._epoch_label.setText(f"Epoch {batch.get('epoch', '?')}/{epochs}")
+        self._step_label.setText(f"Step {batch.get('step', '?')}/{batch.get('steps_per_epoch', '?')}")
+        self._speed_label.setText(f"{_fmt(batch.get('samples_per_second'), ',.0f')} samples/s")
+        self._metrics_label.setText(f"Batch loss {_fmt(batch.get('loss'), '.4f')}, "
+                                    f"accuracy {_fmt(batch.get('accuracy'), '.1%')}")
+        now = time.perf_counter()
+        if self._first_batch is None:
+            # Timing from the first batch leaves TensorFlow's start-up and tracing out of the ETA.
+            self._first_batch = (now, step)
+        elif step > self._first_batch[1] and total:
+            per_step = (now - self._first_batch[0]) / (step - self._first_batch[1])
+            self._eta_label.setText(f"about {format_duration(per_step * (total - step))} left")
+
+    @Slot(dict)
+    def _on_epoch_ended(self, epoch: dict) -> None:
+        self._curves.add_epoch_point(epoch)
+        self._lr_label.setText(f"Learning rate {_fmt(epoch.get('learning_rate'), '.2g')}")
+        val = (f", val_loss {_fmt(epoch.get('val_loss'), '.4f')}, val_accuracy {_fmt(epoch.get('val_accuracy'), '.1%')}"
+               if epoch.get("val_loss") is not None else "")
+        self._append_log(
+            f"Epoch {epoch.get('epoch')}/{epoch.get('epochs')}: loss {_fmt(epoch.get('loss'), '.4f')}, "
+            f"accuracy {_fmt(epoch.get('accuracy'), '.1%')}{val}, lr {_fmt(epoch.get('learning_rate'), '.2g')}, "
+            f"{_fmt(epoch.get('samples_per_second'), ',.0f')} samples/s, "
+            f"elapsed {format_duration(float(epoch.get('elapsed') or 0))}")
+
+    @Slot(str)
+    def _on_log(self, line: str) -> None:
+        self._append_log(line)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._show_error(message)
+        self._append_log(f"ERROR: {message}")
+        self._status.setText("Failed.")
+
+    @Slot(dict)
+    def _on_run_finished(self, payload: dict) -> None:
+        status = payload.get("status", "")
+        best = payload.get("best_val_accuracy")
+        best_text = (f"best validation accuracy {best:.1%}" if isinstance(best, (int, float))
+                     else "no validation accuracy")
+        text = f"{STATUS_TEXT.get(status, status)} after {payload.get('epochs_run', 0)} epoch(s): {best_text}."
+        if status == "completed":
+            self._progress.setValue(self._progress.maximum())
+            self._eta_label.setText("done")
+        else:
+            self._eta_label.setText("")
+        self._status.setText(text)
+        if payload.get("model_path"):
+            self._append_log(f"Model saved to {payload['model_path']}")
+        self._state.run_finished.emit(dict(payload))
+
+    @Slot()
+    def _on_finished(self) -> None:
+        if self._stopping and self._status.text().startswith("Stopping"):
+            self._status.setText("Stopped.")
+        self._stopping = False
+        self._sync_buttons()
+
+
+def _demo_panel(args) -> TrainingPanel:
+    from workbench.gui.panels._fake_training_controller import FakeTrainingController
+
+    state = AppState()
+    state.set_template(args.template)
+    if args.real:
+        from workbench.core.data.scan import scan_dataset
+        from workbench.gui.workers.training_controller import TrainingController
+
+        state.set_dataset(args.real, scan_dataset(args.real))
+        controller = TrainingController()
+    else:
+        state.dataset_path = "synthetic (fake controller)"  # the fake never reads it
+        controller = FakeTrainingController()
+    state.set_hparams({"epochs": args.epochs})
+    panel = TrainingPanel(state, controller)
+    controller.setParent(panel)
+    if args.runs_root:
+        panel.runs_root = args.runs_root
+    panel.start()
+    return panel
+
+
+def _demo_arguments(parser) -> None:
+    parser.add_argument("--real", metavar="DATASET", help="train for real on this dataset (default: replay)")
+    parser.add_argument("--template", default="simple_cnn")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--runs-root", help="folder for real runs (default: the app data folder)")
+    parser.add_argument("--shot-at-epoch", type=int, default=0,
+                        help="take the screenshot after this many epochs (default: when the run ends)")
+
+
+def _demo_ready(panel: TrainingPanel, args) -> bool:
+    epochs = panel.curves.point_counts()["epoch"]
+    at_epoch = args.shot_at_epoch and epochs >= args.shot_at_epoch
+    return bool(at_epoch or (not panel.controller.running and epochs > 0) or panel.error_text())
+
+
+if __name__ == "__main__":
+    from workbench.gui.panels._demo import run_panel_demo
+
+    raise SystemExit(run_panel_demo(_demo_panel, title="Training", size=(1000, 760),
+                                    add_arguments=_demo_arguments, ready=_demo_ready, timeout_s=300))
