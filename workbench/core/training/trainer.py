@@ -157,7 +157,8 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
                                      "epochs_run": progress.epochs_completed,
                                      "train_seconds": round(time.perf_counter() - t0, 2)}
     evaluation = None
-    if model_path.exists() and split.val is not None:
+    # A stopped run skips the evaluation pass so Stop returns at once; Results can evaluate later.
+    if model_path.exists() and split.val is not None and not cancel.cancelled:
         from workbench.core.evaluation import evaluate_model_on_subset
 
         best = keras.models.load_model(model_path, compile=False)

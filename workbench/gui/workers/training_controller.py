@@ -7,7 +7,7 @@ terminated.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from workbench.core.training.events import CancelToken
 from workbench.gui.workers.training_worker import TrainingWorker
@@ -48,7 +48,9 @@ class TrainingController(QObject):
         self._worker.log.connect(self.log)
         self._worker.failed.connect(self.failed)
         self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would never run while the GUI thread is
+        # blocked in stop_and_wait() (closing the window mid-run).
+        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
         self._thread.start()
 

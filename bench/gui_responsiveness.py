@@ -1,0 +1,117 @@
+"""GUI responsiveness probe: the largest event-loop stall while mnist_cnn trains through the app,
+and the training throughput inside the GUI versus headless ``workbench train``, in one process.
+
+    xvfb-run -a .venv/bin/python bench/gui_responsiveness.py [--epochs 1]   (or QT_QPA_PLATFORM=offscreen)
+
+Targets (issue 3): largest stall ≤ 100 ms; GUI throughput ≥ 0.95 × headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist" / "mnist_train.npz"
+TICK_MS = 10
+
+
+def measure_gui(data: Path, epochs: int, out: str) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    from workbench.gui.app import create_application
+    from workbench.gui.main_window import MainWindow
+
+    app = create_application([sys.argv[0]])
+    window = MainWindow()
+    window.show()
+    window.start_background_loading()
+    window._tf_loader.wait()
+    app.processEvents()
+
+    loop = QEventLoop()
+    window.data_panel.scan_finished.connect(loop.quit)
+    window.data_panel.load_path(str(data))
+    loop.exec()
+    window.state.set_template("mnist_cnn")
+    window.state.set_hparams({**window.state.hparams, "epochs": epochs})
+    window.training_panel.runs_root = out
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    epochs_seen: list[dict] = []
+    started: list[dict] = []
+    window.controller.epoch_ended.connect(epochs_seen.append)
+    window.controller.run_started.connect(started.append)
+    done = QEventLoop()
+    window.controller.finished.connect(done.quit)
+    timer.start()
+    window.training_panel.findChild(type(window.training_panel.start_button), "trainStartButton").click()
+    done.exec()
+    timer.stop()
+    window.close()
+    stalls = np.array(gaps[1:]) - TICK_MS
+    last_epoch = epochs_seen[-1]
+    return {"max_stall_ms": float(stalls.max()), "p99_stall_ms": float(np.percentile(stalls, 99)),
+            "ticks": len(gaps), "samples_per_second": started[0]["num_train"] * epochs / last_epoch["elapsed"],
+            "val_accuracy": last_epoch["val_accuracy"]}
+
+
+def measure_headless(data: Path, epochs: int, out: str) -> dict:
+    from workbench.cli import run_cli
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = run_cli(["train", "--template", "mnist_cnn", "--data", str(data), "--epochs", str(epochs),
+                        "--out", out, "--json"])
+    if code != 0:
+        raise SystemExit(f"workbench train failed ({code})")
+    events = [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    started = next(e for e in events if e["event"] == "run_started")
+    last_epoch = [e for e in events if e["event"] == "epoch_ended"][-1]
+    return {"samples_per_second": started["num_train"] * epochs / last_epoch["elapsed"],
+            "val_accuracy": last_epoch["val_accuracy"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    if "DISPLAY" not in os.environ:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory() as tmp:
+        # Settings of a throwaway profile, so the probe never touches the user's.
+        os.environ["XDG_CONFIG_HOME"] = os.environ["XDG_DATA_HOME"] = tmp
+        gui = measure_gui(args.data, args.epochs, os.path.join(tmp, "gui"))
+        headless = measure_headless(args.data, args.epochs, os.path.join(tmp, "headless"))
+    print(f"mnist_cnn on {args.data.name}, {args.epochs} epoch(s), platform {os.environ.get('QT_QPA_PLATFORM', 'xcb')}")
+    print(f"event loop: largest stall {gui['max_stall_ms']:.1f} ms, 99th percentile {gui['p99_stall_ms']:.1f} ms "
+          f"over {gui['ticks']} ticks of {TICK_MS} ms (target ≤ 100 ms)")
+    print(f"throughput: GUI {gui['samples_per_second']:.0f} samples/s, headless {headless['samples_per_second']:.0f} "
+          f"samples/s, ratio {gui['samples_per_second'] / headless['samples_per_second']:.3f} (target ≥ 0.95)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""MainWindow: composes the panels, menus and status bar. No logic of its own beyond wiring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.project import PROJECT_SUFFIX
+from workbench.gui.panels.augmentation_panel import AugmentationPanel
+from workbench.gui.panels.data_panel import DataPanel
+from workbench.gui.panels.model_panel import ModelPanel
+from workbench.gui.panels.results_panel import ResultsPanel
+from workbench.gui.panels.runs_panel import RunsPanel
+from workbench.gui.panels.test_panel import TestPanel
+from workbench.gui.panels.training_panel import TrainingPanel
+from workbench.gui.project_controller import ProjectController
+from workbench.gui.state import AppState
+from workbench.gui.tf_loader import TensorFlowLoader
+from workbench.gui.workers.training_controller import TrainingController
+
+PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX})"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("CNN Workbench")
+        self.state = AppState(self)
+        self.controller = TrainingController(self)
+        self.projects = ProjectController(self.state, self)
+        self.data_panel = DataPanel(self.state)
+        self.model_panel = ModelPanel(self.state)
+        self.augmentation_panel = AugmentationPanel(self.state)
+        self.training_panel = TrainingPanel(self.state, self.controller)
+        self.results_panel = ResultsPanel(self.state)
+        self.test_panel = TestPanel(self.state)
+        self.runs_panel = RunsPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        for panel, title in ((self.data_panel, "1  Data"), (self.model_panel, "2  Model"),
+                             (self.augmentation_panel, "3  Augmentation"), (self.training_panel, "4  Training"),
+                             (self.results_panel, "5  Results"), (self.test_panel, "6  Test")):
+            self.tabs.addTab(panel, title)
+        self.setCentralWidget(self.tabs)
+        self.runs_dock = QDockWidget("Runs", self)
+        self.runs_dock.setObjectName("runsDock")
+        self.runs_dock.setWidget(self.runs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
+        self._tf_status = QLabel("Loading TensorFlow…")
+        self._tf_status.setObjectName("tensorflowStatusLabel")
+        self.statusBar().addPermanentWidget(self._tf_status)
+        self._tf_loader = TensorFlowLoader(self)
+        self._tf_loader.loaded.connect(self._on_tensorflow_loaded)
+        self._tf_loader.failed.connect(self._on_tensorflow_loaded)
+        self._build_menus()
+        self._wire()
+        self.training_panel.runs_root = self.projects.runs_root()
+        self._restore_settings()
+
+    # --- composition -------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "&New project", "actionNewProject", self._on_new_project, QKeySequence.StandardKey.New)
+        self._add_action(file_menu, "&Open project…", "actionOpenProject", self._on_open_project,
+                         QKeySequence.StandardKey.Open)
+        self._recent_menu = file_menu.addMenu("Open &recent")
+        self._recent_menu.setObjectName("menuRecentProjects")
+        self._recent_menu.aboutToShow.connect(self._on_recent_menu_shown)
+        self._add_action(file_menu, "&Save project", "actionSaveProject", self._on_save_project,
+                         QKeySequence.StandardKey.Save)
+        self._add_action(file_menu, "Save project &as…", "actionSaveProjectAs", self._on_save_project_as,
+                         QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Quit", "actionQuit", self.close, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.runs_dock.toggleViewAction())
+
+    def _add_action(self, menu, text, name, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _wire(self) -> None:
+        self.projects.runs_changed.connect(self.runs_panel.set_runs)
+        self.projects.path_changed.connect(self._on_project_path_changed)
+        self.runs_panel.run_selected.connect(self._on_run_selected)
+        self.runs_panel.overlays_selected.connect(self.training_panel.curves.set_overlays)
+        self.controller.run_started.connect(self._on_training_started)
+
+    def start_background_loading(self) -> None:
+        self._tf_loader.start()
+
+    # --- slots -------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_tensorflow_loaded(self, message: str) -> None:
+        self._tf_status.setText(message)
+
+    @Slot(dict)
+    def _on_training_started(self, _payload: dict) -> None:
+        self.tabs.setCurrentWidget(self.training_panel)
+
+    @Slot(str)
+    def _on_run_selected(self, run_dir: str) -> None:
+        self.results_panel.show_run(run_dir)
+
+    @Slot(str)
+    def _on_project_path_changed(self, path: str) -> None:
+        self.setWindowTitle(f"{Path(path).stem} — CNN Workbench" if path else "CNN Workbench")
+        self.training_panel.runs_root = self.projects.runs_root()
+
+    @Slot()
+    def _on_new_project(self) -> None:
+        self.projects.new()
+
+    @Slot()
+    def _on_open_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str) -> None:
+        try:
+            project = self.projects.open(path)
+        except WorkbenchError as exc:
+            QMessageBox.warning(self, "Open project", str(exc))
+            return
+        self.projects.apply_to_state()
+        if project.dataset:
+            self.data_panel.load_path(project.dataset)
+
+    @Slot()
+    def _on_save_project(self) -> None:
+        if not self.projects.path:
+            self._on_save_project_as()
+            return
+        self.projects.save()
+        self.statusBar().showMessage(f"Saved {self.projects.path}", 4000)
+
+    @Slot()
+    def _on_save_project_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", "", PROJECT_FILTER)
+        if path:
+            self.projects.save(path)
+            self.statusBar().showMessage(f"Saved {self.projects.path}", 4000)
+
+    @Slot()
+    def _on_recent_menu_shown(self) -> None:
+        self._recent_menu.clear()
+        for path in self.projects.recent():
+            action = self._recent_menu.addAction(path)
+            action.setData(path)
+            action.triggered.connect(self._on_recent_project_triggered)
+        if self._recent_menu.isEmpty():
+            self._recent_menu.addAction("(none)").setEnabled(False)
+
+    @Slot()
+    def _on_recent_project_triggered(self) -> None:
+        self.open_project(self.sender().data())
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def ask_stop_training(self) -> bool:
+        """Ask whether to stop a running training to close; tests replace this."""
+        answer = QMessageBox.question(
+            self, "Training is running",
+            "A training run is in progress. Stop it and close? The best checkpoint so far is kept.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event) -> None:
+        if self.controller.running:
+            if not self.ask_stop_training():
+                event.ignore()
+                return
+            self.statusBar().showMessage("Stopping training…")
+            self.controller.stop_and_wait()
+        for panel in (self.data_panel, self.model_panel, self.augmentation_panel, self.training_panel,
+                      self.results_panel, self.test_panel):
+            panel.shutdown()
+        self._tf_loader.wait()
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/tab", self.tabs.currentIndex())
+        settings.setValue("project/last", self.projects.path)
+        if not self.projects.path:
+            self.projects.save_session()
+        super().closeEvent(event)
+
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 860)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
+        self.tabs.setCurrentIndex(int(settings.value("window/tab", 0)))
+        last = settings.value("project/last", "")
+        if last and Path(last).is_file():
+            self.open_project(last)
+            return
+        session = self.projects.restore_session()
+        if session is not None and session.dataset and Path(session.dataset).exists():
+            self.data_panel.load_path(session.dataset)

@@ -1,0 +1,48 @@
+"""Import TensorFlow in the background after the window shows, so start-up stays fast."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class _ImportWorker(QObject):
+    loaded = Signal(str)
+    failed = Signal(str)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            import keras
+            import tensorflow as tf
+
+            self.loaded.emit(f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+        except Exception as exc:  # a broken install must not take the window down
+            self.failed.emit(f"TensorFlow could not be loaded: {exc}")
+        finally:
+            # Quit from inside the thread: a queued quit() would wait for the GUI thread's event loop,
+            # which is blocked in wait() when the window closes during the import.
+            QThread.currentThread().quit()
+
+
+class TensorFlowLoader(QObject):
+    """Owns a short-lived thread that imports TensorFlow; emits ``loaded`` or ``failed``."""
+
+    loaded = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread(self)
+        self._thread.setObjectName("tensorflowLoaderThread")
+        self._worker = _ImportWorker()
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.loaded.connect(self.loaded)
+        self._worker.failed.connect(self.failed)
+        self._thread.finished.connect(self._worker.deleteLater)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        return self._thread.wait(timeout_ms)
