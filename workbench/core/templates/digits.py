@@ -71,9 +71,7 @@ def build_canvas_digits_cnn(num_classes: int, input_shape, hp):
     inputs, x = rescaled_input(input_shape)
     for block, filters in enumerate((32, 64), start=1):
         for conv in (1, 2):
-            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}_{conv}")(x)
-            x = keras.layers.BatchNormalization(name=f"bn{block}_{conv}")(x)
-            x = keras.layers.Activation("relu", name=f"relu{block}_{conv}")(x)
+            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{block}_{conv}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool{block}")(x)
         x = maybe_dropout(x, hp["conv_dropout"], f"dropout{block}")
     x = keras.layers.Flatten(name="flatten")(x)
@@ -86,14 +84,14 @@ def build_canvas_digits_cnn(num_classes: int, input_shape, hp):
 CANVAS_DIGITS_CNN = TemplateSpec(
     id="canvas_digits_cnn",
     title="Drawn-digit CNN",
-    description="Two double-convolution blocks with batch norm and dropout, for digits drawn on a canvas or "
+    description="Two double-convolution blocks with dropout, for digits drawn on a canvas or "
     "photographed: every input is first normalised MNIST-style (ink cropped, fitted in 20×20, centred "
     "on its centre of mass), in training and at prediction alike.",
     modality="image",
     input_shape=(28, 28, 1),
     builder=build_canvas_digits_cnn,
     hyperparameters=training_hyperparameters(
-        epochs=12, batch_size=128, learning_rate=2e-3, optimizer="adam", dropout=0.4, lr_schedule="cosine"
+        epochs=12, batch_size=128, learning_rate=1e-3, optimizer="adam", dropout=0.4, lr_schedule="cosine"
     )
     + (
         HyperParameter("conv_dropout", 0.2, "float", "Dropout after each convolution block.", 0.0, 0.9),

@@ -1,0 +1,85 @@
+"""Screenshots of the real window for the README: Data, Model, Augmentation, Training (live curves),
+Results and Test. Run under a virtual X server:
+
+    xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots]
+
+It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
+epochs, open the results) and grabs the window at each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "mnist" / "folders_small"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--epochs", type=int, default=4)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="workbench-shots-")
+    os.environ["XDG_CONFIG_HOME"] = os.environ["XDG_DATA_HOME"] = tmp  # a clean profile
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from workbench.gui.app import create_application
+    from workbench.gui.main_window import MainWindow
+
+    app = create_application([sys.argv[0]])
+    window = MainWindow()
+    window.resize(1360, 900)
+    window.show()
+    window.start_background_loading()
+    window.training_panel.runs_root = str(Path(tmp) / "runs")
+
+    def wait(signal=None, ms: int = 0) -> None:
+        loop = QEventLoop()
+        if signal is not None:
+            signal.connect(loop.quit)
+        if ms:
+            QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def shot(name: str, tab) -> None:
+        window.tabs.setCurrentWidget(tab)
+        wait(ms=1200)  # let plots lay out and redraw timers fire
+        path = args.out / f"{name}.png"
+        window.grab().save(str(path))
+        print(f"saved {path}")
+
+    window.data_panel.load_path(str(DATA))
+    wait(window.data_panel.scan_finished)
+    wait(ms=2500)  # thumbnails load in the background
+    shot("data", window.data_panel)
+    window.state.set_template("mnist_cnn")
+    window.state.set_hparams({"epochs": args.epochs, "batch_size": 32})
+    shot("model", window.model_panel)
+    window.state.set_augmentation(window.state.augmentation.__class__(rotation=12, zoom=0.1, width_shift=0.1))
+    wait(ms=6000)  # the preview imports TensorFlow on first use
+    shot("augmentation", window.augmentation_panel)
+    window.training_panel.start()
+    for _ in range(max(1, args.epochs - 1)):
+        wait(window.controller.epoch_ended)
+    shot("training", window.training_panel)
+    wait(window.results_panel.evaluation_shown)
+    matrix = window.results_panel.evaluation["confusion_matrix"]
+    worst = max(((i, j) for i in range(len(matrix)) for j in range(len(matrix)) if i != j),
+                key=lambda c: matrix[c[0]][c[1]])
+    window.results_panel.show_cell(*worst)
+    wait(ms=2500)
+    shot("results", window.results_panel)
+    shot("test", window.test_panel)
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
