@@ -11,8 +11,11 @@ PYTEST_ARGS ?=
 # Debian 12 packages the app and the tests need: PortAudio and libsndfile for sounddevice/soundfile,
 # Xvfb + xauth for screenshots of the real window, PulseAudio + sox for a virtual microphone in tests,
 # and the libraries Qt's xcb platform plugin loads (without them a real window aborts on start even
-# though offscreen tests pass).
-DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth pulseaudio pulseaudio-utils sox \
+# though offscreen tests pass). libasound2-plugins is ALSA's 'pulse' plugin: PortAudio has no
+# PulseAudio backend on Debian, it records from ALSA's 'default'/'pulse' devices, which that plugin
+# routes to PulseAudio; Debian 12's pulseaudio package pulls it in today, named here because the
+# virtual microphone depends on it directly.
+DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth pulseaudio pulseaudio-utils libasound2-plugins sox \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxkbcommon0 \
 	libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3
