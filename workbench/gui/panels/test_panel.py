@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPush
 from workbench.core.resources import resource_path, shipped_models
 from workbench.gui.panels.draw_test_widget import DrawTestWidget
 from workbench.gui.panels.files_test_widget import FilesTestWidget
+from workbench.gui.panels.microphone_test_widget import MicrophoneTestWidget
 from workbench.gui.state import AppState
 from workbench.gui.workers.predictor_cache import PredictorCache
 
@@ -43,6 +44,8 @@ class TestPanel(QWidget):
         self.draw = DrawTestWidget(self.cache)  # first and current: what a new user should try
         self.tabs.insertTab(0, self.draw, "Draw")
         self.tabs.setCurrentIndex(0)
+        self.microphone = MicrophoneTestWidget(self.cache)
+        self.add_input_tab(self.microphone, "Microphone")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.tabs)

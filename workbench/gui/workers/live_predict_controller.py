@@ -28,11 +28,13 @@ class LivePredictController(QObject):
     _load_requested = Signal(int, str)
     _predict_requested = Signal(int, int, object)
 
-    def __init__(self, cache, name: str = "livePredictThread", parent: QObject | None = None) -> None:
+    def __init__(self, cache, name: str = "livePredictThread", parent: QObject | None = None,
+                 worker: LivePredictWorker | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread(self)
         self._thread.setObjectName(name)
-        self._worker = LivePredictWorker(cache)
+        # A subclass of LivePredictWorker may take other inputs (e.g. audio clips) with the same protocol.
+        self._worker = worker if worker is not None else LivePredictWorker(cache)
         self._worker.moveToThread(self._thread)
         self._load_requested.connect(self._worker.load)
         self._predict_requested.connect(self._worker.predict)
@@ -78,7 +80,9 @@ class LivePredictController(QObject):
         self._pending = None
 
     def submit(self, image: np.ndarray) -> None:
-        """Classify ``image`` as soon as the worker is free; replaces any image still waiting."""
+        """Classify ``image`` as soon as the worker is free; replaces any image still waiting.
+
+        (Whatever the worker's ``predict`` takes: an image for :class:`LivePredictWorker`.)"""
         if self._stopped:
             return
         self._pending = image
