@@ -1,4 +1,8 @@
-"""FilesTestWidget: open or drop files and see the selected model's top-k predictions."""
+"""FilesTestWidget: open or drop files and see the selected model's top-k predictions.
+
+Image models take image files; sound models (sidecar modality "audio") take wav/flac/ogg/mp3,
+shown with their duration and rate instead of a thumbnail.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from workbench.core.data.formats import IMAGE_EXTENSIONS, modality_of_file
+from workbench.core.data.formats import EXTENSIONS_BY_MODALITY, modality_of_file
 from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
 
@@ -31,6 +35,17 @@ def _thumbnail(path: str) -> QPixmap | None:
                                                    Qt.TransformationMode.SmoothTransformation)
 
 
+def _audio_summary(path: str) -> str:
+    """"0.64 s · 8 kHz" for a sound file (read from its header), "" when unreadable."""
+    try:
+        import soundfile
+
+        info = soundfile.info(path)
+    except Exception:
+        return ""
+    return f"{info.duration:.2f} s · {info.samplerate / 1000:g} kHz"
+
+
 class FilesTestWidget(QWidget):
     """Predictions for files; the model comes from :meth:`set_model`."""
 
@@ -40,6 +55,7 @@ class FilesTestWidget(QWidget):
         self.setAcceptDrops(True)
         self._cache = cache
         self._model_path = ""
+        self._modality = "image"
         self._runner = TaskRunner("filesPredictThread", self)
         self._runner.result_ready.connect(self._on_predictions_ready)
         self._runner.failed.connect(self._on_failed)
@@ -67,6 +83,16 @@ class FilesTestWidget(QWidget):
 
     def set_model(self, model_path: str) -> None:
         self._model_path = model_path
+        try:
+            from workbench.core.sidecar import read_sidecar
+
+            self._modality = read_sidecar(model_path).get("modality", "image") if model_path else "image"
+        except Exception:
+            self._modality = "image"  # a broken sidecar is reported when predicting
+        kind = "sound" if self._modality == "audio" else self._modality
+        self._table.setHorizontalHeaderLabels(("Sound" if self._modality == "audio" else "Image", "File",
+                                               "Prediction", "Top classes"))
+        self._status.setText(f"Open or drop {kind} files here to classify them with the selected model.")
 
     def shutdown(self) -> None:
         self._runner.shutdown()
@@ -76,10 +102,12 @@ class FilesTestWidget(QWidget):
         if not self._model_path:
             self._status.setText("Choose a model first (train one, or pick a shipped model above).")
             return
-        supported = [p for p in paths if modality_of_file(p) == "image"]
+        supported = [p for p in paths if modality_of_file(p) == self._modality]
         skipped = len(paths) - len(supported)
         if not supported:
-            self._status.setText(f"Expected image files ({', '.join(sorted(IMAGE_EXTENSIONS))}). "
+            extensions = EXTENSIONS_BY_MODALITY.get(self._modality, ())
+            kind = "sound" if self._modality == "audio" else self._modality
+            self._status.setText(f"Expected {kind} files ({', '.join(sorted(extensions))}). "
                                  f"Received: {', '.join(Path(p).name for p in paths[:3])}")
             return
         model_path, cache = self._model_path, self._cache
@@ -109,8 +137,9 @@ class FilesTestWidget(QWidget):
 
     @Slot()
     def _on_open_clicked(self) -> None:
-        patterns = " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Files to classify", "", f"Images ({patterns})")
+        patterns = " ".join(f"*{e}" for e in sorted(EXTENSIONS_BY_MODALITY.get(self._modality, ())))
+        kind = "Sounds" if self._modality == "audio" else "Images"
+        paths, _ = QFileDialog.getOpenFileNames(self, "Files to classify", "", f"{kind} ({patterns})")
         if paths:
             self.classify(paths)
 
@@ -130,8 +159,9 @@ class FilesTestWidget(QWidget):
             row = self._table.rowCount()
             self._table.insertRow(row)
             thumb = QTableWidgetItem()
-            pixmap = _thumbnail(data["source"])
-            if pixmap is not None:
+            if modality_of_file(data["source"]) == "audio":
+                thumb.setText(_audio_summary(data["source"]))
+            elif (pixmap := _thumbnail(data["source"])) is not None:
                 thumb.setData(Qt.ItemDataRole.DecorationRole, pixmap)
             self._table.setItem(row, 0, thumb)
             self._table.setItem(row, 1, QTableWidgetItem(Path(data["source"]).name))
