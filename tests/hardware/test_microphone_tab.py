@@ -14,7 +14,7 @@ import pytest
 import soundfile
 from PySide6.QtCore import QThread, Qt
 
-from tests.hardware.test_virtual_microphone import MODEL, MORE_DIGITS, SEVEN, recording
+from tests.hardware.spoken_digits import MORE_DIGITS, SEVEN, recording, require_model
 from workbench.gui.panels.microphone_test_widget import MicrophoneTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
@@ -32,12 +32,12 @@ def cache() -> PredictorCache:
 @pytest.fixture
 def tab(qtbot, virtual_microphone, cache):
     """A shown Microphone tab with the model loaded and the virtual microphone streaming."""
-    assert MODEL.is_file(), f"Expected the shipped spoken-digit model. Received: {MODEL} does not exist"
+    model = require_model()
     widget = MicrophoneTestWidget(cache)
     try:
         qtbot.addWidget(widget)
         widget.resize(1100, 700)
-        widget.set_model(str(MODEL))
+        widget.set_model(str(model))
         widget.show()
         qtbot.waitExposed(widget)
         assert widget.problem() is None, widget.problem()

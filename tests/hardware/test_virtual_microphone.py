@@ -2,14 +2,12 @@
 PortAudio by the app's MicrophoneSource + utterance detector (and once through the Microphone tab),
 checked for length and level, and classified by the shipped spoken-digit model.
 
-Written against the shipped model (resources/models/spoken_digits.keras): without it the
-classification tests fail, they do not skip. ``WORKBENCH_AUDIO_MODEL=path/to/model.keras`` points
-them at another sound model while one is being trained.
+Written against the shipped model (resources/models/spoken_digits.keras; see spoken_digits.py):
+without it the classification tests fail, they do not skip.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,22 +16,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.paths import SHARED_DATA, require_shared
-from workbench.core.resources import resource_path
+from tests.hardware.spoken_digits import MORE_DIGITS, SEVEN, recording, require_model
 from workbench.core.sources.microphone import MicrophoneSource, dbfs, list_input_devices
 from workbench.core.sources.utterance import Utterance, UtteranceDetector
 
 pytestmark = pytest.mark.hardware
 
-MODEL = Path(os.environ.get("WORKBENCH_AUDIO_MODEL") or resource_path("models", "spoken_digits.keras"))
-FSDD = SHARED_DATA / "fsdd"
-SEVEN = "7/7_george_0.wav"
-MORE_DIGITS = ["2/2_jackson_0.wav", "4/4_theo_0.wav", "9/9_yweweler_0.wav"]
 STREAM_START_TIMEOUT_S = 10.0  # PortAudio → ALSA pulse plugin → a fresh null sink: ~2 s measured
-
-
-def recording(name: str) -> Path:
-    return require_shared(FSDD / name)
 
 
 def wait_for_stream(source: MicrophoneSource) -> None:
@@ -70,10 +59,10 @@ def record_utterance(microphone, path: Path, timeout_s: float = 8.0) -> tuple[Ut
 
 @pytest.fixture(scope="module")
 def predictor():
-    assert MODEL.is_file(), f"Expected the shipped spoken-digit model. Received: {MODEL} does not exist"
+    model = require_model()
     from workbench.core.inference import Predictor
 
-    return Predictor.load(MODEL)
+    return Predictor.load(model)
 
 
 def test_portaudio_records_from_the_virtual_microphone_by_default(virtual_microphone):

@@ -1,38 +1,32 @@
 """The Files tab with a sound model: audio files are accepted and classified, images refused.
 
-Written against the shipped spoken-digit model (or ``WORKBENCH_AUDIO_MODEL``): without it these tests
-fail, they do not skip.
+Written against the shipped spoken-digit model (see tests/hardware/spoken_digits.py): without it
+these tests fail, they do not skip.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.paths import SHARED_DATA, require_shared
-from workbench.core.resources import resource_path
+from tests.hardware.spoken_digits import recording, require_model
 from workbench.gui.panels.files_test_widget import FilesTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 pytestmark = pytest.mark.gui
 
-MODEL = Path(os.environ.get("WORKBENCH_AUDIO_MODEL") or resource_path("models", "spoken_digits.keras"))
-
 
 @pytest.fixture
 def files(qtbot):
-    assert MODEL.is_file(), f"Expected the shipped spoken-digit model. Received: {MODEL} does not exist"
+    model = require_model()
     widget = FilesTestWidget(PredictorCache())
     qtbot.addWidget(widget)
-    widget.set_model(str(MODEL))
+    widget.set_model(str(model))
     yield widget
     widget.shutdown()
 
 
 def test_sound_files_are_classified_with_their_duration(qtbot, files):
-    paths = [str(require_shared(SHARED_DATA / "fsdd" / d / f"{d}_george_1.wav")) for d in ("3", "7")]
+    paths = [str(recording(f"{d}/{d}_george_1.wav")) for d in ("3", "7")]
     with qtbot.waitSignal(files._runner.result_ready, timeout=90_000):
         files.classify(paths)
     assert files.row_count() == 2
