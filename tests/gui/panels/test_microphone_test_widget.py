@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 from PySide6.QtCore import QThread, Qt
+from PySide6.QtWidgets import QComboBox
 
 from tests.fake_sounddevice import PortAudioMissingFinder, fake_sounddevice
 from workbench.gui.panels.microphone_test_widget import MicrophoneTestWidget
@@ -162,3 +163,33 @@ def test_continuous_mode_offers_windows_and_marks_silence(qtbot, make_widget, fa
     stream.push(word(0.5))
     qtbot.waitUntil(lambda: not windows[-1]["silent"], timeout=3000)
     assert windows[-1]["samples"].size == RATE
+
+
+def test_opening_the_tab_with_an_image_model_switches_to_the_shipped_sound_model(qtbot, fake_sd, tmp_path,
+                                                                                 monkeypatch):
+    from workbench.gui.panels import microphone_test_widget
+    from workbench.gui.panels.test_panel import TestPanel
+    from workbench.gui.state import AppState
+
+    sound = tmp_path / "sound"
+    sound.mkdir()
+    (sound / "spoken_digits.keras").write_bytes(b"")
+    (sound / "spoken_digits.json").write_text(json.dumps({
+        "format": "workbench-model/1", "modality": "audio", "input_shape": [16000], "class_names": ["0", "1"]}))
+    monkeypatch.setattr(microphone_test_widget, "SHIPPED_MODEL", sound / "spoken_digits.keras")
+    panel = TestPanel(AppState())
+    qtbot.addWidget(panel)
+    try:
+        panel.show()
+        panel._state.set_model(image_model(tmp_path))
+        assert panel.current_model() == str(tmp_path / "digits.keras")
+        panel.tabs.setCurrentWidget(panel.microphone)
+        assert panel.current_model() == str(sound / "spoken_digits.keras")
+        assert "not sound" not in panel.microphone.message_text()
+        panel.tabs.setCurrentWidget(panel.files)
+        combo = panel.findChild(QComboBox, "testModelCombo")
+        combo.setCurrentIndex(combo.findData(str(tmp_path / "digits.keras")))  # chosen by hand: kept
+        assert panel.current_model() == str(tmp_path / "digits.keras")
+        assert "not sound" in panel.microphone.message_text()
+    finally:
+        panel.shutdown()

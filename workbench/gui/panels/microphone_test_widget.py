@@ -25,6 +25,7 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.resources import resource_path
 from workbench.core.sources.microphone import MicrophoneUnavailable, default_input_device, list_input_devices
 from workbench.core.sources.utterance import ProbabilitySmoother
 from workbench.gui.panels.microphone_clip_widget import MicrophoneClipWidget
@@ -38,6 +39,7 @@ from workbench.gui.workers.predictor_cache import PredictorCache
 
 LATENCY_HISTORY = 200
 SMOOTHING = 3
+SHIPPED_MODEL = resource_path("models", "spoken_digits.keras")
 
 
 def incompatibility(sidecar: dict) -> str | None:
@@ -165,6 +167,10 @@ class MicrophoneTestWidget(QWidget):
 
     def mode(self) -> str:
         return self._mic.mode()
+
+    def preferred_model(self, current: str) -> str:
+        """The shipped spoken-digit model when ``current`` cannot take sound, else "" (keep it)."""
+        return str(SHIPPED_MODEL) if not self._compatible and SHIPPED_MODEL.is_file() else ""
 
     def problem(self) -> str | None:
         """What keeps the microphone from working (missing PortAudio, no device), or None."""
@@ -378,11 +384,9 @@ def _demo() -> QWidget:  # python -m workbench.gui.panels.microphone_test_widget
 
     from PySide6.QtWidgets import QApplication
 
-    from workbench.core.resources import resource_path
-
     widget = MicrophoneTestWidget(PredictorCache())
     QApplication.instance().aboutToQuit.connect(widget.shutdown)
-    widget.set_model(os.environ.get("WORKBENCH_AUDIO_MODEL") or str(resource_path("models", "spoken_digits.keras")))
+    widget.set_model(os.environ.get("WORKBENCH_AUDIO_MODEL") or str(SHIPPED_MODEL))
     return widget
 
 

@@ -46,6 +46,7 @@ class TestPanel(QWidget):
         self.tabs.setCurrentIndex(0)
         self.microphone = MicrophoneTestWidget(self.cache)
         self.add_input_tab(self.microphone, "Microphone")
+        self.tabs.currentChanged.connect(self._on_input_tab_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.tabs)
@@ -92,6 +93,14 @@ class TestPanel(QWidget):
             widget = self.tabs.widget(i)
             if hasattr(widget, "set_model"):
                 widget.set_model(path)
+
+    @Slot(int)
+    def _on_input_tab_changed(self, index: int) -> None:
+        # A tab that cannot use the chosen model may name a shipped one that fits (the Microphone tab
+        # with the digit-drawing model picks spoken_digits), so "open the tab and speak" just works.
+        preferred = getattr(self.tabs.widget(index), "preferred_model", None)
+        if preferred is not None and (path := preferred(self.current_model())):
+            self._add_model(path)
 
     @Slot()
     def _on_open_model_clicked(self) -> None:
