@@ -27,6 +27,7 @@ TICK_MS = 10
 
 def measure_gui(data: Path, epochs: int, out: str) -> dict:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QAbstractButton
 
     from workbench.gui.app import create_application
     from workbench.gui.main_window import MainWindow
@@ -66,7 +67,7 @@ def measure_gui(data: Path, epochs: int, out: str) -> dict:
     done = QEventLoop()
     window.controller.finished.connect(done.quit)
     timer.start()
-    window.training_panel.findChild(type(window.training_panel.start_button), "trainStartButton").click()
+    window.training_panel.findChild(QAbstractButton, "trainStartButton").click()
     done.exec()
     timer.stop()
     window.close()

@@ -11,10 +11,16 @@ class _ImportWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        from workbench.gui.workers.priority import lower_current_thread_priority
+
+        lower_current_thread_priority()
         try:
             import keras
             import tensorflow as tf
 
+            # The first operation creates TensorFlow's compute thread pools; creating them from this
+            # low-priority thread makes every pool thread yield to the GUI thread.
+            tf.constant(1.0) + 1.0
             self.loaded.emit(f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
         except Exception as exc:  # a broken install must not take the window down
             self.failed.emit(f"TensorFlow could not be loaded: {exc}")

@@ -27,6 +27,9 @@ class _TaskWorker(QObject):
 
     @Slot(int, object, object)
     def execute(self, task_id: int, function: Callable, cancel: CancelToken) -> None:
+        from workbench.gui.workers.priority import lower_current_thread_priority
+
+        lower_current_thread_priority()
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

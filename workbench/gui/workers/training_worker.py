@@ -33,7 +33,9 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """Train; ``failed`` on any error, ``finished`` always, so the UI never stays busy."""
         from workbench.core.errors import WorkbenchError
+        from workbench.gui.workers.priority import lower_current_thread_priority
 
+        lower_current_thread_priority()
         try:
             from workbench.core.training import train
 
