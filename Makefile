@@ -113,7 +113,7 @@ screenshots: venv system-deps
 # seed, split and validation accuracy.
 
 SHARED_DATA ?= ../shared/data
-DIGITS_AUGMENT := rotation=12 width_shift=0.08 height_shift=0.08 shear=0.15 zoom=0.1 stroke_width=0.5 fill_mode=constant
+DIGITS_AUGMENT := rotation=10 width_shift=0.08 height_shift=0.08 shear=0.1 zoom=0.1 stroke_width=0.3 fill_mode=constant
 
 models: venv
 	$(VENV)/bin/workbench train --template canvas_digits_cnn --data $(SHARED_DATA)/mnist/mnist_train.npz \
