@@ -33,16 +33,28 @@ def _curve_len(widget: TrainingCurvesWidget, metric: str, kind: str) -> int:
     return 0 if x is None else len(x)
 
 
+def _as_keras_reports(values: list[float], steps: int = 100) -> list[dict]:
+    """Keras-style batch reports: ``loss`` is the running mean since the start of the epoch."""
+    reports, total = [], 0.0
+    for i, value in enumerate(values):
+        epoch, step = divmod(i, steps)
+        total = value if step == 0 else total + value
+        reports.append({"epoch": epoch + 1, "step": step + 1, "steps_per_epoch": steps,
+                        "loss": total / (step + 1), "accuracy": min(1.0, i / 500)})
+    return reports
+
+
 def test_batch_points_are_drawn_by_the_paced_redraw(curves, qtbot):
     raw = [_batch(i)["loss"] for i in range(500)]
-    for i in range(500):
-        curves.add_batch_point(_batch(i))
+    for report in _as_keras_reports(raw):
+        curves.add_batch_point(report)
     assert curves.point_counts() == {"batch": 500, "epoch": 0}
     qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 500, timeout=2000)
     x, y = curves.curve("loss", "batch").getOriginalDataset()
     assert x[-1] == pytest.approx(5.0)  # epoch 5, step 100 of 100 -> end of the fifth epoch
     assert x[0] == pytest.approx(0.01)
-    np.testing.assert_allclose(y, raw)
+    # The running means are undone: the curve shows each batch's own loss, with no jump at epochs.
+    np.testing.assert_allclose(y, raw, rtol=1e-6, atol=1e-9)
     _sx, smoothed = curves.curve("loss", "smoothed").getOriginalDataset()
     assert len(smoothed) == 500
     assert min(raw) <= smoothed[-1] <= max(raw)
@@ -50,6 +62,17 @@ def test_batch_points_are_drawn_by_the_paced_redraw(curves, qtbot):
     assert smoothed[0] == pytest.approx(raw[0])
     # Smoothing really smooths: the smoothed curve varies less than the raw one.
     assert np.std(np.diff(smoothed)) < np.std(np.diff(raw)) / 2
+
+
+def test_throttled_reports_show_the_mean_of_the_batches_between_them(curves, qtbot):
+    values = [float(i % 7) for i in range(100)]
+    reports = _as_keras_reports(values)
+    for index in (9, 19, 49, 99):  # every few batches, as the ~10 Hz throttle sends them
+        curves.add_batch_point(reports[index])
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 4, timeout=2000)
+    _x, y = curves.curve("loss", "batch").getOriginalDataset()
+    expected = [np.mean(values[0:10]), np.mean(values[10:20]), np.mean(values[20:50]), np.mean(values[50:100])]
+    np.testing.assert_allclose(y, expected)
 
 
 def test_points_are_not_drawn_one_by_one(curves, qtbot, monkeypatch):

@@ -60,13 +60,14 @@ def _as_float(value: Any) -> float:
 class TrainingCurvesWidget(QWidget):
     """Two linked plots (loss, accuracy) whose x axis is in epochs, fractional for batches."""
 
-    def __init__(self, parent: QWidget | None = None, smoothing: float = 0.9) -> None:
+    def __init__(self, parent: QWidget | None = None, smoothing: float = 0.6) -> None:
         super().__init__(parent)
         self.setObjectName("trainingCurvesWidget")
         self.setAccessibleName("Training curves")
         self._smoothing = smoothing
         self._buffers = {m: {k: _GrowingBuffer() for k in KINDS} for m in METRICS}
         self._ema = {m: (0.0, 0) for m in METRICS}  # (biased running mean, finite samples seen)
+        self._running: dict[str, tuple[float, float, float]] = {}  # metric -> (epoch, step, running mean)
         self._counts = {"batch": 0, "epoch": 0}
         self._dirty: set[tuple[str, str]] = set()
         self._overlay_items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
@@ -146,7 +147,7 @@ class TrainingCurvesWidget(QWidget):
         if not math.isfinite(x):
             return
         for metric in METRICS:
-            y = _as_float(payload.get(metric))
+            y = self._recent_value(metric, payload)
             if not math.isfinite(y):
                 continue
             self._buffers[metric]["batch"].append(x, y)
@@ -171,6 +172,26 @@ class TrainingCurvesWidget(QWidget):
         self._schedule_redraw()
 
     @Slot()
+    def _recent_value(self, metric: str, payload: dict) -> float:
+        """The mean over the batches since the previous report.
+
+        Keras reports a running mean that restarts every epoch, which lags and jumps at epoch
+        boundaries; undoing it from two consecutive reports shows what the latest batches did.
+        """
+        running = _as_float(payload.get(metric))
+        epoch, step = _as_float(payload.get("epoch")), _as_float(payload.get("step"))
+        last = self._running.get(metric)
+        self._running[metric] = (epoch, step, running)
+        if not (math.isfinite(running) and math.isfinite(step)):
+            return running
+        if last is None or last[0] != epoch or not step > last[1] or not math.isfinite(last[2]):
+            previous_step, previous_mean = 0.0, 0.0
+        else:
+            previous_step, previous_mean = last[1], last[2]
+        if step <= previous_step:
+            return running
+        return (running * step - previous_mean * previous_step) / (step - previous_step)
+
     def clear(self) -> None:
         """Forget the live run (overlays of past runs stay until set_overlays([]))."""
         for metric in METRICS:
@@ -178,6 +199,7 @@ class TrainingCurvesWidget(QWidget):
                 self._buffers[metric][kind].clear()
                 self._curves[metric][kind].setData([], [])
             self._ema[metric] = (0.0, 0)
+        self._running.clear()
         self._counts = {"batch": 0, "epoch": 0}
         self._dirty.clear()
         self._redraw_timer.stop()
