@@ -96,7 +96,7 @@ CANVAS_DIGITS_CNN = TemplateSpec(
     input_shape=(28, 28, 1),
     builder=build_canvas_digits_cnn,
     hyperparameters=training_hyperparameters(
-        epochs=15, batch_size=128, learning_rate=1e-3, optimizer="adam", dropout=0.3, lr_schedule="cosine"
+        epochs=20, batch_size=128, learning_rate=1e-3, optimizer="adam", dropout=0.3, lr_schedule="cosine"
     )
     + (
         HyperParameter("conv_dropout", 0.1, "float", "Dropout after each convolution block.", 0.0, 0.9),
