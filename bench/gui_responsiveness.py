@@ -48,6 +48,7 @@ def measure_gui(data: Path, epochs: int, out: str) -> dict:
     window.training_panel.runs_root = out
 
     gaps: list[float] = []
+    at: list[float] = []
     clock = QElapsedTimer()
     clock.start()
     last = [clock.nsecsElapsed()]
@@ -55,6 +56,7 @@ def measure_gui(data: Path, epochs: int, out: str) -> dict:
     def tick() -> None:
         now = clock.nsecsElapsed()
         gaps.append((now - last[0]) / 1e6)
+        at.append(now / 1e9)
         last[0] = now
 
     timer = QTimer()
@@ -66,12 +68,22 @@ def measure_gui(data: Path, epochs: int, out: str) -> dict:
     window.controller.run_started.connect(started.append)
     done = QEventLoop()
     window.controller.finished.connect(done.quit)
+    import resource
+    import time as _time
+
+    gui_cpu0, proc0, wall0 = _time.thread_time(), resource.getrusage(resource.RUSAGE_SELF), _time.perf_counter()
     timer.start()
     window.training_panel.findChild(QAbstractButton, "trainStartButton").click()
     done.exec()
     timer.stop()
+    proc1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"GUI thread CPU {(_time.thread_time() - gui_cpu0):.1f} s, process CPU "
+          f"{(proc1.ru_utime + proc1.ru_stime - proc0.ru_utime - proc0.ru_stime):.1f} s over "
+          f"{_time.perf_counter() - wall0:.1f} s wall")
     window.close()
     stalls = np.array(gaps[1:]) - TICK_MS
+    worst = np.argsort(-stalls)[:5]
+    print("worst stalls (ms @ s after Start): " + ", ".join(f"{stalls[i]:.0f} @ {at[i + 1] - at[0]:.1f}" for i in worst))
     last_epoch = epochs_seen[-1]
     return {"max_stall_ms": float(stalls.max()), "p99_stall_ms": float(np.percentile(stalls, 99)),
             "ticks": len(gaps), "samples_per_second": started[0]["num_train"] * epochs / last_epoch["elapsed"],
