@@ -65,11 +65,14 @@ def main() -> int:
     window.state.set_augmentation(window.state.augmentation.__class__(rotation=12, zoom=0.1, width_shift=0.1))
     wait(ms=6000)  # the preview imports TensorFlow on first use
     shot("augmentation", window.augmentation_panel)
+    shown = []
+    window.results_panel.evaluation_shown.connect(shown.append)
     window.training_panel.start()
     for _ in range(max(1, args.epochs - 1)):
         wait(window.controller.epoch_ended)
     shot("training", window.training_panel)
-    wait(window.results_panel.evaluation_shown)
+    if not shown:  # the run may have finished while the training shot was taken
+        wait(window.results_panel.evaluation_shown)
     matrix = window.results_panel.evaluation["confusion_matrix"]
     worst = max(((i, j) for i in range(len(matrix)) for j in range(len(matrix)) if i != j),
                 key=lambda c: matrix[c[0]][c[1]])
