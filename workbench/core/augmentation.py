@@ -4,12 +4,16 @@ The spec is plain data (the GUI's sliders and the CLI's ``--augment key=value`` 
 to ``keras.layers.Random*`` layers applied to the training split only, in the tf.data pipeline; the
 saved model does not contain them. :func:`augment_samples` runs the very same layers for the live
 preview.
+
+Sound has its own options (:class:`workbench.core.audio.augment.AudioAugmentationSpec`);
+:func:`augmentation_spec_class` and :func:`augmentation_from_pairs` pick the right one by modality,
+so ``--augment key=value`` works for both.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +40,8 @@ class AugmentationSpec:
             (for drawn digits, whose pen width is uniform).
         fill_mode: how pixels moved in from outside are filled.
     """
+
+    modality: ClassVar[str] = "image"
 
     rotation: float = 0.0
     width_shift: float = 0.0
@@ -69,6 +75,7 @@ class AugmentationSpec:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> AugmentationSpec:
+        values = {k: v for k, v in (values or {}).items() if not (k == "modality" and v == "image")}
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values or {}) - set(known))
         if unknown:
@@ -98,6 +105,26 @@ class AugmentationSpec:
                 raise WorkbenchError(f"Expected --augment options as key=value. Received: {pair!r}")
             values[key.strip()] = value.strip()
         return cls.from_dict(values)
+
+
+def augmentation_spec_class(modality: str):
+    """The augmentation spec class for a template's or dataset's modality."""
+    if modality == "audio":
+        from workbench.core.audio.augment import AudioAugmentationSpec
+
+        return AudioAugmentationSpec
+    return AugmentationSpec
+
+
+def augmentation_from_pairs(pairs: list[str] | None, modality: str):
+    """``--augment key=value`` pairs parsed into the spec for ``modality``."""
+    return augmentation_spec_class(modality).from_pairs(pairs)
+
+
+def augmentation_from_dict(values: dict[str, Any] | None, modality: str | None = None):
+    """A spec from its ``to_dict`` form; the dict's own ``modality`` key wins over ``modality``."""
+    values = dict(values or {})
+    return augmentation_spec_class(values.get("modality") or modality or "image").from_dict(values)
 
 
 def _parse_bool(value: Any) -> bool:

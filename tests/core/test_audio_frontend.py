@@ -1,0 +1,111 @@
+"""The log-mel front end: shapes, a tone lands in its mel band, serialisation, SpecAugment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.audio_helpers import tone
+from workbench.core.audio import AudioConfig
+from workbench.core.errors import DatasetError
+
+
+@pytest.fixture(scope="module")
+def frontend():
+    from workbench.core.audio import frontend
+
+    return frontend
+
+
+def test_defaults_give_a_64_by_64_image_from_one_second_at_16_khz():
+    config = AudioConfig()
+    assert (config.sample_rate, config.num_samples, config.window_length, config.fft_length) == (16000, 16000, 400, 512)
+    assert config.hop_length == 247  # 1 + (16000 - 400) // 247 = 64 frames
+    assert 1 + (config.num_samples - config.window_length) // config.hop_length >= config.frames
+    assert config.feature_shape == (64, 64, 1)
+    assert AudioConfig.from_preprocessing(config.to_preprocessing()) == config
+
+
+@pytest.mark.parametrize("sample_rate, duration", [(16000, 1.0), (8000, 1.0), (16000, 0.25), (22050, 2.0)])
+def test_layer_output_shape(frontend, sample_rate, duration):
+    config = AudioConfig(sample_rate=sample_rate, duration=duration)
+    layer = frontend.LogMelSpectrogram.from_config_of(config)
+    out = np.asarray(layer(np.random.default_rng(0).normal(size=(3, config.num_samples)).astype(np.float32)))
+    assert out.shape == (3, 64, 64, 1)
+    assert np.all(np.isfinite(out))
+    # Per-utterance standardisation: zero mean, unit variance over each clip.
+    np.testing.assert_allclose(out.mean(axis=(1, 2, 3)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(1, 2, 3)), 1.0, atol=1e-2)
+
+
+@pytest.mark.parametrize("frequency", [250.0, 700.0, 1500.0, 3000.0, 6000.0])
+def test_a_pure_tone_lands_in_its_mel_band(frontend, frequency):
+    config = AudioConfig()
+    features = frontend.log_mel(tone(frequency, 1.0, config.sample_rate), config)
+    assert features.shape == (64, 64)
+    loudest_band = int(np.argmax(features.mean(axis=0)))
+    centres = frontend.mel_center_frequencies(config)
+    nearest_band = int(np.argmin(np.abs(centres - frequency)))
+    assert abs(loudest_band - nearest_band) <= 1, (loudest_band, nearest_band, centres[loudest_band])
+    # librosa's HTK mel scale agrees on the centre frequencies.
+    import librosa
+
+    expected = librosa.mel_frequencies(config.n_mels + 2, fmin=config.fmin, fmax=config.mel_fmax, htk=True)[1:-1]
+    np.testing.assert_allclose(centres, expected, rtol=1e-6)
+
+
+def test_level_does_not_change_the_features(frontend):
+    config = AudioConfig()
+    x = tone(440.0, 1.0, config.sample_rate) + tone(1800.0, 1.0, config.sample_rate, 0.1)
+    loud, quiet = frontend.log_mel(x, config), frontend.log_mel(x * 0.01, config)
+    np.testing.assert_allclose(loud, quiet, atol=1e-3)
+
+
+def test_silence_gives_flat_features(frontend):
+    features = frontend.log_mel(np.zeros(16000, np.float32), AudioConfig())
+    assert np.all(np.isfinite(features)) and np.abs(features).max() < 0.05
+
+
+def test_model_with_the_front_end_round_trips_through_save_and_load(frontend, tmp_path):
+    import keras
+
+    from workbench.core.audio.layers import SpecAugment
+
+    config = AudioConfig(sample_rate=8000, duration=0.5, n_mels=32, frames=32)
+    inputs = keras.Input((config.num_samples,))
+    x = frontend.LogMelSpectrogram.from_config_of(config, name="log_mel")(inputs)
+    x = SpecAugment(4, 4, name="spec_augment")(x)
+    outputs = keras.layers.Dense(3)(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    waves = np.random.default_rng(1).normal(size=(2, config.num_samples)).astype(np.float32)
+    expected = np.asarray(model(waves, training=False))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", compile=False)
+    np.testing.assert_array_equal(np.asarray(loaded(waves, training=False)), expected)
+    layer = loaded.get_layer("log_mel")
+    assert (layer.sample_rate, layer.n_mels, layer.frames, layer.frame_step) == (8000, 32, 32, config.hop_length)
+    assert loaded.get_layer("spec_augment").freq_mask == 4
+    # The display helper runs the same computation as the model's layer.
+    features = keras.Model(loaded.input, loaded.get_layer("log_mel").output)(waves)
+    np.testing.assert_allclose(frontend.log_mel(waves, config), np.asarray(features)[..., 0], atol=1e-5)
+
+
+def test_spec_augment_masks_only_in_training():
+    from workbench.core.audio.layers import SpecAugment
+
+    x = np.random.default_rng(2).normal(size=(8, 64, 64, 1)).astype(np.float32) + 5.0
+    layer = SpecAugment(freq_mask=10, time_mask=10, mask_count=2, seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    masked = np.asarray(layer(x, training=True))
+    zeros = masked == 0.0
+    assert zeros.any() and not zeros.all()
+    # Masks are whole rows (time) or columns (mel bands).
+    for sample in zeros[..., 0]:
+        rows, cols = sample.all(axis=1), sample.all(axis=0)
+        assert np.array_equal(sample, rows[:, None] | cols[None, :])
+
+
+def test_too_short_a_clip_is_an_error():
+    with pytest.raises(DatasetError, match="Received"):
+        AudioConfig(sample_rate=8000, duration=0.01)
+
