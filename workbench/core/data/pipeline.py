@@ -1,7 +1,9 @@
 """tf.data pipelines from a scan report: parallel decode, cache, shuffle, batch, augment, prefetch.
 
 Images are decoded by :func:`workbench.core.data.images.load_image_for_model` — the same function
-that prepares files for prediction — and cached as uint8 after the first epoch.
+that prepares files for prediction — and cached as uint8 after the first epoch. Sound files go
+through :mod:`workbench.core.audio.dataset` (fixed-length waveforms, cached likewise) when the
+preprocessing says ``kind: audio``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.core.audio.config import AudioConfig
 from workbench.core.augmentation import AugmentationSpec, make_augmenter
 from workbench.core.data.images import load_image_for_model, prepare_for_model
 from workbench.core.data.scan import ScanReport, load_npz
@@ -41,15 +44,25 @@ class DataSplit:
 
 
 def split_dataset(
-    report: ScanReport, *, val_fraction: float = 0.2, group_regex: str | None = None, seed: int = 42
+    report: ScanReport, *, val_fraction: float = 0.2, group_regex: str | None = None, seed: int = 42,
+    val_groups: list[str] | None = None,
 ) -> DataSplit:
-    """Split the scanned samples into train / validation (/ test) without decoding anything."""
+    """Split the scanned samples into train / validation (/ test) without decoding anything.
+
+    ``val_groups`` (with ``group_regex``) names the groups to validate on — e.g. one held-out
+    speaker — instead of drawing ``val_fraction`` of the groups at random.
+    """
     if len(report.class_names) < 2:
         raise DatasetError(
             f"Expected at least 2 classes to train a classifier. Received: {len(report.class_names)} "
             f"({', '.join(report.class_names) or 'none'}) in {report.path}"
         )
+    if val_groups and not group_regex:
+        raise DatasetError(f"Expected a group regex together with validation groups. Received: val_groups "
+                           f"{', '.join(val_groups)} without --group-regex")
     info: dict[str, Any] = {"val_fraction": val_fraction, "group_regex": group_regex, "seed": seed}
+    if val_groups:
+        info["val_groups"] = list(val_groups)
     if report.kind == "npz":
         if group_regex:
             raise DatasetError(f"Expected a folder of files for a group split. Received: the array file {report.path}")
@@ -76,7 +89,7 @@ def split_dataset(
             pool = np.flatnonzero(subsets != "test")
             pool_files = [files[i] for i in pool]
             if group_regex:
-                tr, va = group_split(pool_files, labels[pool], group_regex, val_fraction, seed)
+                tr, va = group_split(pool_files, labels[pool], group_regex, val_fraction, seed, val_groups)
                 info["method"] = "group"
             else:
                 tr, va = stratified_split(labels[pool], val_fraction, seed)
@@ -99,6 +112,12 @@ def subset_arrays(subset: Subset, input_shape: tuple[int, ...], limit: int | Non
                   preprocessing: dict[str, Any] | None = None) -> np.ndarray:
     """Decode (up to ``limit``) samples of a subset to float32 arrays, as the pipeline would."""
     count = len(subset) if limit is None else min(limit, len(subset))
+    if _is_audio(preprocessing):
+        from workbench.core.audio.dataset import check_input_shape, clip_arrays
+
+        config = AudioConfig.from_preprocessing(preprocessing)
+        check_input_shape(input_shape, config)
+        return clip_arrays(subset.ids[:count], config)
     if subset.arrays is not None:
         return np.stack([np.rint(prepare_for_model(subset.arrays[i], input_shape, preprocessing))
                          for i in range(count)])
@@ -111,15 +130,22 @@ def make_tf_dataset(
     batch_size: int,
     *,
     training: bool = False,
-    augmentation: AugmentationSpec | None = None,
+    augmentation: Any = None,  # AugmentationSpec for images, AudioAugmentationSpec for sound
     seed: int = 42,
     preprocessing: dict[str, Any] | None = None,
 ):
-    """A batched ``tf.data.Dataset`` of (float32 raw pixels, int32 labels)."""
+    """A batched ``tf.data.Dataset`` of (float32 raw pixels — or waveforms for audio —, int32 labels)."""
     import tensorflow as tf
 
     shape = tuple(int(d) for d in input_shape)
     labels = np.asarray(subset.labels, dtype=np.int32)
+    if _is_audio(preprocessing):
+        from workbench.core.audio.dataset import audio_tf_dataset, check_input_shape
+
+        config = AudioConfig.from_preprocessing(preprocessing)
+        check_input_shape(shape, config)
+        return audio_tf_dataset(subset.ids, labels, config, batch_size, training=training,
+                                augmentation=augmentation, seed=seed)
     if subset.arrays is not None:
         images = _prepare_array_batch(subset.arrays, shape, preprocessing)
         ds = tf.data.Dataset.from_tensor_slices((images, labels))
@@ -137,7 +163,7 @@ def make_tf_dataset(
     if training:
         ds = ds.shuffle(min(len(subset), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
-    augment = make_augmenter(augmentation, seed) if training and augmentation is not None else None
+    augment = make_augmenter(augmentation, seed) if training and isinstance(augmentation, AugmentationSpec) else None
     if augment is not None:
         ds = ds.map(lambda x, y: (augment(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
@@ -153,3 +179,7 @@ def _prepare_array_batch(arrays: np.ndarray, shape: tuple[int, ...],
     if arrays.ndim == 3 and arrays.shape[1:] + (1,) == shape:
         return arrays[..., None].astype(np.uint8, copy=False)
     return np.stack([np.rint(prepare_for_model(a, shape)).astype(np.uint8) for a in arrays])
+
+
+def _is_audio(preprocessing: dict[str, Any] | None) -> bool:
+    return bool(preprocessing) and preprocessing.get("kind") == "audio"

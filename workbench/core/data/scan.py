@@ -7,7 +7,9 @@ Accepted layouts (the same as ``keras.utils.image_dataset_from_directory`` plus 
 - an ``.npz`` file in the ``keras.datasets.mnist`` layout: ``x_train``, ``y_train`` and optionally
   ``x_test``, ``y_test``.
 
-Unreadable files are skipped and reported with their reason; they never crash a run.
+Unreadable files are skipped and reported with their reason; they never crash a run. Sound files
+are decoded in full: empty and silent recordings count as unreadable, and the report carries
+duration and sample-rate statistics (:attr:`ScanReport.audio`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class ScanReport:
     warnings: list[str] = field(default_factory=list)
     split_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     sample_shape: list[int] | None = None
+    audio: dict[str, Any] | None = None  # duration / sample-rate statistics of readable sound files
     files: list[str] = field(default_factory=list, repr=False)
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32), repr=False)
     subsets: list[str] = field(default_factory=list, repr=False)
@@ -66,6 +69,7 @@ class ScanReport:
             "num_samples": self.num_samples,
             "split_counts": self.split_counts,
             "sample_shape": self.sample_shape,
+            "audio": self.audio,
             "unreadable": list(self.unreadable),
             "warnings": list(self.warnings),
         }
@@ -110,7 +114,8 @@ def scan_dataset(
     modality = detect_modality([f for _, _, f in entries])
     entries = [e for e in entries if modality_of_file(e[2]) == modality]
     class_names = sorted({cls for _, cls, _ in entries})
-    reasons = _verify_files([f for _, _, f in entries], modality, progress, cancel, workers) if verify else {}
+    infos: dict[str, dict[str, float]] = {}
+    reasons = _verify_files([f for _, _, f in entries], modality, progress, cancel, workers, infos) if verify else {}
     unreadable = [{"path": f, "reason": reasons[f]} for _, _, f in entries if f in reasons]
     readable = [e for e in entries if e[2] not in reasons]
     index = {name: i for i, name in enumerate(class_names)}
@@ -125,6 +130,10 @@ def scan_dataset(
         labels=np.array([index[cls] for _, cls, _ in readable], dtype=np.int32),
         subsets=[subset for subset, _, _ in readable],
     )
+    if modality == "audio" and verify:
+        from workbench.core.audio.inspect import audio_statistics
+
+        report.audio = audio_statistics([infos[f] for _, _, f in readable if f in infos])
     for subset, cls, _ in readable:
         report.counts[cls] += 1
         if kind == "presplit":
@@ -187,12 +196,6 @@ def _verify_one(path: str, modality: str) -> str | None:
             from workbench.core.data.images import read_image
 
             read_image(path)
-        elif modality == "audio":
-            import soundfile
-
-            info = soundfile.info(path)
-            if info.frames == 0:
-                return "no audio frames"
         elif modality == "video":
             import cv2
 
@@ -206,12 +209,23 @@ def _verify_one(path: str, modality: str) -> str | None:
     return None
 
 
-def _verify_files(files, modality, progress, cancel, workers) -> dict[str, str]:
+def _verify_audio(path: str, infos: dict[str, dict[str, float]]) -> str | None:
+    from workbench.core.audio.inspect import inspect_audio_file
+
+    reason, info = inspect_audio_file(path)
+    if info is not None:
+        infos[path] = info
+    return reason
+
+
+def _verify_files(files, modality, progress, cancel, workers, infos=None) -> dict[str, str]:
     reasons: dict[str, str] = {}
     total = len(files)
+    infos = {} if infos is None else infos
+    check = (lambda f: _verify_audio(f, infos)) if modality == "audio" else (lambda f: _verify_one(f, modality))
     # Decoders release the GIL, so a few threads overlap file I/O and decoding.
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for done, (path, reason) in enumerate(zip(files, pool.map(lambda f: _verify_one(f, modality), files)), 1):
+        for done, (path, reason) in enumerate(zip(files, pool.map(check, files)), 1):
             if reason is not None:
                 reasons[path] = reason
             if cancel is not None and getattr(cancel, "cancelled", False):

@@ -38,12 +38,14 @@ def group_of(path: str, pattern: re.Pattern[str]) -> str | None:
 
 
 def group_split(
-    files: list[str], labels: np.ndarray, group_regex: str, val_fraction: float, seed: int
+    files: list[str], labels: np.ndarray, group_regex: str, val_fraction: float, seed: int,
+    val_groups: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, val) such that no group is on both sides.
 
     Groups are shuffled with ``seed`` and moved to validation until it holds about ``val_fraction``
-    of the samples.
+    of the samples — or, when ``val_groups`` names them, exactly those groups are validation (a
+    leave-one-speaker-out fold).
     """
     _check_fraction(val_fraction)
     try:
@@ -62,18 +64,27 @@ def group_split(
         raise DatasetError(
             f"Expected at least 2 groups to split by. Received: {len(unique)} group ({', '.join(unique)})"
         )
+    group_array = np.array(groups)
+    if val_groups:
+        wanted = sorted(set(val_groups))
+        missing_groups = [g for g in wanted if g not in unique]
+        if missing_groups or len(wanted) == len(unique):
+            raise DatasetError(
+                f"Expected validation groups among the groups found ({', '.join(unique)}), leaving at least "
+                f"one for training. Received: {', '.join(wanted)}")
+        is_val = np.isin(group_array, wanted)
+        return np.flatnonzero(~is_val), np.flatnonzero(is_val)
     rng = np.random.default_rng(seed)
     order = [unique[i] for i in rng.permutation(len(unique))]
-    group_array = np.array(groups)
     target = val_fraction * len(files)
-    val_groups: set[str] = set()
+    chosen: set[str] = set()
     taken = 0
     for group in order:
-        if taken >= target or len(val_groups) == len(unique) - 1:
+        if taken >= target or len(chosen) == len(unique) - 1:
             break
-        val_groups.add(group)
+        chosen.add(group)
         taken += int((group_array == group).sum())
-    is_val = np.isin(group_array, list(val_groups))
+    is_val = np.isin(group_array, list(chosen))
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
