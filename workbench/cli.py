@@ -48,6 +48,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     top = max(report.counts.values(), default=1) or 1
     for name, count in report.counts.items():
         print(f"  {name:<{width}} {count:>7}  {'█' * max(1, round(30 * count / top))}")
+    if report.audio and report.audio.get("files"):
+        audio = report.audio
+        rates = ", ".join(f"{rate} Hz ×{n}" for rate, n in audio["sample_rates"].items())
+        print(f"  durations {audio['duration_min']:.2f} / {audio['duration_median']:.2f} / "
+              f"{audio['duration_max']:.2f} s (min / median / max); sample rates: {rates}")
     for item in report.unreadable:
         print(f"  unreadable: {item['path']}: {item['reason']}")
     for warning in report.warnings:
@@ -55,11 +60,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from workbench.core.augmentation import AugmentationSpec
+def train_config_from_args(args: argparse.Namespace):
+    """The :class:`TrainConfig` that ``workbench train`` arguments describe (benchmarks reuse it)."""
+    from workbench.core.augmentation import augmentation_from_pairs
     from workbench.core.templates import get_template
-    from workbench.core.training import TrainConfig, train
-    from workbench.cli_progress import console_listeners
+    from workbench.core.training import TrainConfig
 
     spec = get_template(args.template)
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
@@ -70,13 +75,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not sep:
             raise WorkbenchError(f"Expected --hparam key=value. Received: {pair!r}")
         overrides[key.strip()] = value.strip()
-    spec.resolve_hparams(overrides)  # fail before scanning a large folder
-    config = TrainConfig(
+    spec.preprocessing_for(overrides)  # bad hyperparameters (or audio front end) fail before a long scan
+    return TrainConfig(
         template=args.template, data=args.data, hparams=overrides,
-        augmentation=AugmentationSpec.from_pairs(args.augment), val_split=args.val_split,
+        augmentation=augmentation_from_pairs(args.augment, spec.modality), val_split=args.val_split,
         group_regex=args.group_regex, out_dir=args.out,
+        val_groups=[g.strip() for g in args.val_groups.split(",") if g.strip()] if args.val_groups else None,
         command="workbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None,
     )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.core.training import train
+    from workbench.cli_progress import console_listeners
+
+    config = train_config_from_args(args)
     listeners = console_listeners(json_lines=args.json)
     result = train(config, listeners)
     if args.json:
@@ -161,9 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-schedule", help="constant, step, cosine or reduce_on_plateau")
     p.add_argument("--patience", type=int, help="early-stopping patience in epochs (0 = off)")
     p.add_argument("--hparam", action="append", metavar="KEY=VALUE", help="any other template hyperparameter")
-    p.add_argument("--augment", nargs="*", metavar="KEY=VALUE", help="e.g. rotation=10 zoom=0.1 horizontal_flip=true")
+    p.add_argument("--augment", nargs="*", metavar="KEY=VALUE",
+                   help="images: e.g. rotation=10 zoom=0.1 horizontal_flip=true; "
+                   "sound: e.g. time_shift=0.1 speed=0.1 gain_db=6 noise=0.5 freq_mask=8 time_mask=10")
     p.add_argument("--val-split", type=float, default=0.2)
     p.add_argument("--group-regex", help="regex on file names giving a group kept on one side of the split")
+    p.add_argument("--val-groups", metavar="G1,G2",
+                   help="with --group-regex: validate on exactly these groups, e.g. one held-out speaker")
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run folder (default runs/<template>-<time>)")
     p.add_argument("--json", action="store_true", help="JSON lines of events instead of a progress bar")

@@ -22,7 +22,10 @@ REQUIRED_HPARAMS = ("dropout", "learning_rate", "optimizer", *TRAINING_KEYS)
 
 
 def tiny_shape(spec) -> tuple[int, ...]:
-    """32×32 images with the template's channels (VGG16 needs ≥ 32); 4 frames for video."""
+    """32×32 images with the template's channels (VGG16 needs ≥ 32); 4 frames for video; a 0.25 s
+    waveform at the template's sample rate for sound."""
+    if spec.modality == "audio":
+        return (int(spec.default_hparams().get("sample_rate", 16000) * 0.25),)
     channels = spec.input_shape[-1]
     if spec.modality == "video":
         return (4, 32, 32, channels)
@@ -35,7 +38,7 @@ def sample_batch(shape: tuple[int, ...], n: int = 4, seed: int = 0) -> np.ndarra
 
 def test_the_article_templates_are_registered():
     assert {"simple_cnn", "mnist_cnn", "regularized_cnn", "transfer_vgg16", "audio_spectrogram_cnn",
-            "video_cnn_lstm"} <= set(IDS)
+            "audio_cnn", "video_cnn_lstm"} <= set(IDS)
     assert len(IDS) == len(set(IDS))
 
 
@@ -43,9 +46,13 @@ def test_the_article_templates_are_registered():
 def test_metadata_is_consistent(spec):
     json.dumps(spec.to_dict())
     assert spec.title and spec.description
-    expected_rank = 4 if spec.modality == "video" else 3
+    expected_rank = {"video": 4, "audio": 1}.get(spec.modality, 3)  # sound models take raw waveforms
     assert len(spec.input_shape) == expected_rank
+    assert tuple(spec.input_shape_for(spec.default_hparams())) == tuple(spec.input_shape)
     assert spec.preprocessing, "a template must say what preprocessing its inputs need"
+    if spec.modality == "audio":
+        preprocessing = spec.preprocessing_for(spec.default_hparams(), tiny_shape(spec))
+        assert preprocessing["kind"] == "audio" and preprocessing["num_samples"] == tiny_shape(spec)[0]
 
 
 @pytest.mark.parametrize("spec", TEMPLATES, ids=IDS)

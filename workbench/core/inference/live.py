@@ -25,8 +25,8 @@ class LivePrediction:
     """What one live prediction returns: plain numbers and arrays, safe to send across threads."""
 
     probabilities: np.ndarray  #: (K,) float64, or empty when the input was blank
-    model_input: np.ndarray  #: the prepared input, shape ``input_shape``, float32 0..255
-    blank: bool  #: nothing to classify (e.g. an empty drawing); no model call was made
+    model_input: np.ndarray  #: the prepared input, shape ``input_shape`` (pixels 0..255 or a waveform)
+    blank: bool  #: nothing to classify (an empty drawing, a silent recording); no model call was made
     prepare_ms: float
     predict_ms: float
 
@@ -62,6 +62,21 @@ class LiveModel:
         """
         start = time.perf_counter()
         x = self.predictor.prepare_image(image).astype(np.float32)
+        prepared = time.perf_counter()
+        if not x.any():
+            return LivePrediction(np.zeros(0), x, True, (prepared - start) * 1000.0, 0.0)
+        probabilities = self.predict_prepared(x)
+        done = time.perf_counter()
+        return LivePrediction(probabilities, x, False, (prepared - start) * 1000.0, (done - prepared) * 1000.0)
+
+
+    def predict_waveform(self, samples: np.ndarray, sample_rate: int) -> LivePrediction:
+        """Prepare recorded samples as training did (:meth:`Predictor.prepare_waveform`) and classify.
+
+        A silent recording is reported as blank without calling the model.
+        """
+        start = time.perf_counter()
+        x = self.predictor.prepare_waveform(samples, sample_rate)
         prepared = time.perf_counter()
         if not x.any():
             return LivePrediction(np.zeros(0), x, True, (prepared - start) * 1000.0, 0.0)

@@ -66,7 +66,32 @@ class Predictor:
 
         return np.rint(prepare_for_model(image, self.input_shape, self.preprocessing))
 
+    @property
+    def audio_config(self):
+        """The audio front-end config of a sound model (:class:`~workbench.core.audio.AudioConfig`)."""
+        if self.modality != "audio":
+            raise ModelFileError(f"Expected a sound model. Received: a {self.modality} model ({self.path})")
+        from workbench.core.audio.config import AudioConfig
+
+        return AudioConfig.from_preprocessing(self.preprocessing)
+
+    def prepare_waveform(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Recorded samples (mono or (N, channels), any rate) → the model input, as in training.
+
+        Resampled to the model's rate, silence trimmed, level normalised and fitted to the clip
+        length by the same functions the training pipeline used: (num_samples,) float32.
+        """
+        from workbench.core.audio.clips import prepare_clip
+        from workbench.core.audio.io import resample
+
+        config = self.audio_config
+        return prepare_clip(resample(samples, int(sample_rate), config.sample_rate), config)
+
     def prepare_file(self, path: str | Path) -> np.ndarray:
+        if self.modality == "audio":
+            from workbench.core.audio.dataset import load_clip_for_model
+
+            return load_clip_for_model(path, self.audio_config)
         if self.modality != "image":
             raise ModelFileError(f"Predicting {self.modality} files is not available yet. Received: {path}")
         from workbench.core.data.images import read_image
@@ -74,7 +99,8 @@ class Predictor:
         return self.prepare_image(read_image(path))
 
     def predict_arrays(self, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Prepared inputs (N, *input_shape) → probabilities (N, K)."""
+        """Prepared inputs (N, *input_shape) → probabilities (N, K). For sound: (N, num_samples)
+        waveforms from :meth:`prepare_waveform` or :meth:`prepare_file`."""
         from workbench.core.evaluation import predict_in_batches
 
         arrays = np.asarray(arrays, dtype=np.float32)

@@ -147,6 +147,10 @@ class TemplateSpec:
     hyperparameters: tuple[HyperParameter, ...]
     binary_output: bool = True
     preprocessing: dict[str, Any] = field(default_factory=dict)
+    #: For templates whose input size is a hyperparameter (audio: sample rate × duration).
+    input_shape_from_hparams: Callable[[dict[str, Any]], tuple[int, ...]] | None = None
+    #: For templates whose preprocessing depends on hyperparameters (the audio front end).
+    preprocessing_from_hparams: Callable[[dict[str, Any], tuple[int, ...]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -179,6 +183,20 @@ class TemplateSpec:
             raise TemplateError(f"A classifier needs at least 2 classes. Received: {num_classes}")
         shape = tuple(input_shape) if input_shape else self.input_shape
         return self.builder(num_classes, shape, self.resolve_hparams(hp))
+
+    def input_shape_for(self, hp: dict[str, Any] | None = None) -> tuple[int, ...]:
+        """The input shape these hyperparameters give (the default shape for most templates)."""
+        if self.input_shape_from_hparams is None:
+            return tuple(self.input_shape)
+        return tuple(self.input_shape_from_hparams(self.resolve_hparams(hp)))
+
+    def preprocessing_for(self, hp: dict[str, Any] | None = None,
+                          input_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
+        """What a model built with ``hp`` on ``input_shape`` expects of its inputs (for the sidecar)."""
+        if self.preprocessing_from_hparams is None:
+            return dict(self.preprocessing)
+        resolved = self.resolve_hparams(hp)
+        return self.preprocessing_from_hparams(resolved, tuple(input_shape or self.input_shape_for(resolved)))
 
     def uses_sigmoid(self, num_classes: int) -> bool:
         """Whether the output is one sigmoid unit (binary templates with two classes)."""

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.augmentation import AugmentationSpec, augmentation_spec_class
 from workbench.core.data.pipeline import make_tf_dataset, split_dataset
 from workbench.core.data.scan import ScanReport, scan_dataset
 from workbench.core.errors import DatasetError, TrainingError
@@ -33,9 +33,12 @@ class TrainConfig:
     template: str
     data: str
     hparams: dict[str, Any] = field(default_factory=dict)
-    augmentation: AugmentationSpec = field(default_factory=AugmentationSpec)
+    # An AugmentationSpec for images, an AudioAugmentationSpec for sound (an empty spec of either
+    # kind means none, so the GUI's default works for every modality).
+    augmentation: Any = field(default_factory=AugmentationSpec)
     val_split: float = 0.2
     group_regex: str | None = None
+    val_groups: list[str] | None = None  # validate on exactly these groups (leave-one-speaker-out)
     out_dir: str | None = None
     input_shape: tuple[int, ...] | None = None
     command: str | None = None
@@ -77,10 +80,13 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
         raise DatasetError(
             f"Template '{spec.id}' expects {spec.modality} data. Received: {report.modality} files in {report.path}"
         )
-    if spec.modality != "image":
+    if spec.modality == "video":
         raise DatasetError(f"Training on {spec.modality} folders is not available yet. Received: {report.path}")
-    split = split_dataset(report, val_fraction=config.val_split, group_regex=config.group_regex, seed=hp["seed"])
-    input_shape = tuple(config.input_shape or spec.input_shape)
+    augmentation = _augmentation_for(spec.modality, config.augmentation)
+    split = split_dataset(report, val_fraction=config.val_split, group_regex=config.group_regex, seed=hp["seed"],
+                          val_groups=config.val_groups)
+    input_shape = tuple(config.input_shape or spec.input_shape_for(hp))
+    preprocessing = spec.preprocessing_for(hp, input_shape)
     run_dir = Path(config.out_dir) if config.out_dir else default_run_dir(spec.id)
     run_dir.mkdir(parents=True, exist_ok=True)
     model_path = run_dir / "model.keras"
@@ -94,11 +100,12 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     sigmoid = spec.uses_sigmoid(num_classes)
     train_ds = _labels_for_output(
         make_tf_dataset(split.train, input_shape, hp["batch_size"], training=True,
-                        augmentation=config.augmentation, seed=hp["seed"], preprocessing=spec.preprocessing), sigmoid)
+                        augmentation=augmentation, seed=hp["seed"], preprocessing=preprocessing), sigmoid)
     val_ds = _labels_for_output(
-        make_tf_dataset(split.val, input_shape, hp["batch_size"], preprocessing=spec.preprocessing),
+        make_tf_dataset(split.val, input_shape, hp["batch_size"], preprocessing=preprocessing),
         sigmoid) if split.val else None
     model = spec.build(num_classes, input_shape, hp)
+    masks_ignored = spec.modality == "audio" and augmentation.masks_enabled and not _configure_masks(model, augmentation)
     model.compile(
         optimizer=_optimizer(hp["optimizer"], hp["learning_rate"]),
         loss="binary_crossentropy" if sigmoid else "sparse_categorical_crossentropy",
@@ -127,6 +134,8 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     listeners.run_started(started)
     listeners.log(f"Training {spec.title} on {len(split.train)} samples, validating on {started['num_val']} "
                   f"({split.info['method']} split); run folder {run_dir}")
+    if masks_ignored:
+        listeners.log(f"Template '{spec.id}' has no SpecAugment layer: the time/frequency masks are not applied.")
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}
     status, message = "completed", ""
@@ -163,7 +172,7 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
 
         best = keras.models.load_model(model_path, compile=False)
         evaluation = evaluate_model_on_subset(best, split.val, report.class_names, input_shape, sigmoid,
-                                              batch_size=hp["batch_size"], preprocessing=spec.preprocessing)
+                                              batch_size=hp["batch_size"], preprocessing=preprocessing)
         (run_dir / "evaluation.json").write_text(_dumps(evaluation))
         final_metrics["val_accuracy"] = evaluation["accuracy"]
         final_metrics["val_top_k_accuracy"] = evaluation["top_k_accuracy"]
@@ -178,8 +187,9 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
             "class_names": list(report.class_names),
             "output": "sigmoid" if sigmoid else "softmax",
             "hyperparameters": hp,
-            "augmentation": config.augmentation.to_dict(),
-            "preprocessing": {**spec.preprocessing, "size": list(input_shape[:-1]), "channels": input_shape[-1]},
+            "augmentation": augmentation.to_dict(),
+            "preprocessing": preprocessing if spec.modality == "audio" else
+            {**preprocessing, "size": list(input_shape[:-1]), "channels": input_shape[-1]},
             "dataset": {"path": str(Path(config.data).resolve()), "scan": report.to_dict()},
             "split": split.info,
             "seed": hp["seed"],
@@ -197,6 +207,25 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
         "message": message,
     })
     return result
+
+
+def _augmentation_for(modality: str, given: Any):
+    """The run's augmentation spec for ``modality``; an empty spec of the other kind means none."""
+    expected = augmentation_spec_class(modality)
+    if given is None or (not isinstance(given, expected) and not given.enabled):
+        return expected()
+    if not isinstance(given, expected):
+        default = type(given)().to_dict()
+        on = ", ".join(f"{k}={v}" for k, v in given.to_dict().items() if v != default.get(k))
+        raise DatasetError(f"Expected {modality} augmentation options for a {modality} template. "
+                           f"Received: {given.modality} options ({on})")
+    return given
+
+
+def _configure_masks(model, augmentation) -> int:
+    from workbench.core.audio.augment import configure_spec_augment
+
+    return configure_spec_augment(model, augmentation)
 
 
 def _optimizer(name: str, learning_rate: float):

@@ -1,0 +1,133 @@
+"""Sound end to end on tiny tone datasets: train → run folder and sidecar → Predictor → export."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.audio_helpers import tone, write_tone_dataset
+from workbench.core.audio.augment import AudioAugmentationSpec
+from workbench.core.augmentation import AugmentationSpec
+from workbench.core.errors import DatasetError, ModelFileError
+from workbench.core.inference import Predictor
+from workbench.core.inference.live import LiveModel
+from workbench.core.training import TrainConfig, train
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")
+# Short clips at 8 kHz keep these runs to seconds.
+SMALL = {"epochs": 2, "batch_size": 8, "sample_rate": 8000, "duration": 0.5}
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory):
+    return write_tone_dataset(tmp_path_factory.mktemp("audio") / "tones", per_class=8)
+
+
+@pytest.fixture(scope="module")
+def trained(tones, tmp_path_factory):
+    run = tmp_path_factory.mktemp("audio_run") / "run"
+    spec = AudioAugmentationSpec(time_shift=0.1, speed=0.1, gain_db=6, noise=0.5, freq_mask=4, time_mask=4)
+    result = train(TrainConfig("audio_spectrogram_cnn", str(tones), SMALL, augmentation=spec, out_dir=str(run)))
+    assert result.status == "completed", result.message
+    return result
+
+
+def test_training_writes_a_run_folder_with_the_audio_front_end_in_the_sidecar(trained):
+    assert {p.name for p in trained.run_dir.iterdir()} >= {"model.keras", "model.json", "history.csv",
+                                                          "evaluation.json"}
+    sidecar = json.loads((trained.run_dir / "model.json").read_text())
+    assert sidecar["modality"] == "audio" and sidecar["input_shape"] == [4000]
+    pre = sidecar["preprocessing"]
+    assert {k: pre[k] for k in ("kind", "sample_rate", "duration", "n_mels", "frames", "trim_silence", "normalise")} \
+        == {"kind": "audio", "sample_rate": 8000, "duration": 0.5, "n_mels": 64, "frames": 64,
+            "trim_silence": True, "normalise": "peak"}
+    assert sidecar["augmentation"]["modality"] == "audio" and sidecar["augmentation"]["freq_mask"] == 4
+    assert len(sidecar["history"]["loss"]) == 2
+    assert 0.0 <= trained.final_metrics["val_accuracy"] <= 1.0
+
+
+def test_the_saved_model_takes_raw_audio_and_keeps_masks_out_of_inference(trained):
+    predictor = Predictor.load(trained.model_path)
+    assert predictor.input_shape == (4000,)
+    layers = {layer.name: layer for layer in predictor.model.layers}
+    assert layers["spec_augment"].freq_mask == 4  # configured from the run's augmentation
+    x = np.random.default_rng(0).normal(0, 0.1, (3, 4000)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(predictor.model(x, training=False)),
+                                  np.asarray(predictor.model(x, training=False)))
+
+
+def test_prepare_waveform_equals_the_training_pipeline(trained, tones):
+    from workbench.core.data.pipeline import Subset, make_tf_dataset
+
+    predictor = Predictor.load(trained.model_path)
+    files = sorted(str(p) for p in tones.rglob("*.wav"))[:6]
+    batch = next(iter(make_tf_dataset(Subset(files, np.zeros(6, np.int32)), (4000,), 6,
+                                      preprocessing=predictor.preprocessing)))[0].numpy()
+    recorded = []
+    for path in files:
+        samples, rate = soundfile.read(path, dtype="float32")
+        recorded.append(predictor.prepare_waveform(samples, rate))
+    np.testing.assert_array_equal(np.stack(recorded), batch)
+    np.testing.assert_array_equal(np.stack([predictor.prepare_file(p) for p in files]), batch)
+    np.testing.assert_array_equal(predictor.predict_arrays(np.stack(recorded)), predictor.predict_arrays(batch))
+    # The live path gives the same probabilities as the batch path, and silence is "blank".
+    live = LiveModel(predictor)
+    samples, rate = soundfile.read(files[0], dtype="float32")
+    np.testing.assert_allclose(live.predict_waveform(samples, rate).probabilities,
+                               predictor.predict_arrays(batch[:1])[0], atol=1e-6)
+    assert live.predict_waveform(np.zeros(8000, np.float32), 16000).blank
+
+
+def test_predict_files_and_evaluate_on_a_sound_folder(trained, tones):
+    from workbench.core.evaluation import evaluate_on_dataset
+
+    predictor = Predictor.load(trained.model_path)
+    predictions = predictor.predict_files([tones / "low" / "low_alice_0.wav"], top_k=2)
+    assert len(predictions[0].top) == 2 and predictions[0].label in ("high", "low", "mid")
+    report = evaluate_on_dataset(predictor, str(tones))
+    assert report["num_samples"] == 24 and len(report["confusion_matrix"]) == 3
+
+
+def test_a_stereo_44k_recording_is_prepared_like_a_mono_8k_one(trained, tmp_path):
+    predictor = Predictor.load(trained.model_path)
+    mono = tone(1000.0, 0.3, 44100, 0.2)
+    a = predictor.prepare_waveform(np.stack([mono, mono], axis=1), 44100)
+    b = predictor.prepare_waveform(mono, 44100)
+    assert a.shape == (4000,)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_image_models_refuse_waveforms(tmp_path):
+    from tests.helpers import write_image_dataset
+
+    data = write_image_dataset(tmp_path / "img", {"a": 4, "b": 4})
+    result = train(TrainConfig("simple_cnn", str(data), {"epochs": 1}, out_dir=str(tmp_path / "run")))
+    with pytest.raises(ModelFileError, match="Expected a sound model"):
+        Predictor.load(result.model_path).prepare_waveform(np.zeros(100), 16000)
+
+
+def test_image_augmentation_on_a_sound_template_is_an_error(tones, tmp_path):
+    with pytest.raises(DatasetError, match="Expected audio augmentation options.*Received: image options"):
+        train(TrainConfig("audio_cnn", str(tones), SMALL, augmentation=AugmentationSpec(rotation=10),
+                          out_dir=str(tmp_path / "run")))
+
+
+def test_audio_cnn_trains_on_a_held_out_group(tones, tmp_path):
+    result = train(TrainConfig("audio_cnn", str(tones), {**SMALL, "epochs": 1}, group_regex=r"_([a-z]+)_",
+                               val_groups=["bob"], out_dir=str(tmp_path / "run")))
+    assert result.status == "completed", result.message
+    sidecar = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert sidecar["split"]["val_groups"] == ["bob"] and sidecar["split"]["num_val"] == 12
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite"])
+def test_export_keeps_the_front_end_inside(trained, fmt):
+    from workbench.core.export import export_model
+
+    result = export_model(trained.model_path, fmt)
+    assert result.parity_samples == 16
+    assert result.parity_max_abs_diff <= 1e-4, result.to_dict()
+    assert result.top1_agreement == 1.0
