@@ -1,0 +1,60 @@
+"""The shipped spoken-digit model reads real FSDD recordings (integration; needs ../shared/data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.paths import SHARED_DATA, require_shared
+from workbench.core.inference import Predictor
+from workbench.core.resources import resource_path
+
+FSDD = SHARED_DATA / "fsdd"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    path = resource_path("models", "spoken_digits.keras")
+    assert path.is_file(), f"the shipped model is missing: {path} (make models-spoken-digits)"
+    return Predictor.load(path)
+
+
+@pytest.fixture(scope="module")
+def held_out(predictor):
+    """Two recordings per digit of the speaker the shipped model never trained on."""
+    require_shared(FSDD)
+    speakers = predictor.sidecar["split"].get("val_groups") or []
+    assert len(speakers) == 1, "the shipped model should hold out one FSDD speaker for validation"
+    files = [sorted((FSDD / str(d)).glob(f"{d}_{speakers[0]}_*.wav"))[i] for d in range(10) for i in (7, 31)]
+    return files
+
+
+def test_the_shipped_model_is_a_small_sound_model(predictor):
+    assert predictor.modality == "audio" and predictor.class_names == [str(d) for d in range(10)]
+    assert predictor.path.stat().st_size < 2_000_000
+    assert predictor.preprocessing["kind"] == "audio" and predictor.preprocessing["trim_silence"]
+
+
+def test_it_reads_a_new_speakers_digits(predictor, held_out):
+    predictions = predictor.predict_files(held_out)
+    right = sum(p.label == f.parent.name for p, f in zip(predictions, held_out))
+    assert right >= 18, [(f.name, p.label) for p, f in zip(predictions, held_out) if p.label != f.parent.name]
+
+
+def test_a_microphone_style_recording_reads_the_same(predictor, held_out):
+    """The word at 16 kHz inside 1.5 s of quiet room noise, as the microphone panel would pass it."""
+    from workbench.core.audio import read_audio, resample
+
+    rng = np.random.default_rng(0)
+    right = 0
+    for path in held_out:
+        samples, rate = read_audio(path)
+        word = resample(samples, rate, 16000)
+        length = max(24000, word.size + 4000)
+        recording = rng.normal(0, 0.001, length).astype(np.float32)
+        start = int(rng.integers(1000, length - word.size - 1000))
+        recording[start:start + word.size] += word * rng.uniform(0.3, 3.0)
+        probabilities = predictor.predict_arrays(predictor.prepare_waveform(recording, 16000)[None])[0]
+        right += predictor.class_names[int(np.argmax(probabilities))] == path.parent.name
+    assert right >= 18, f"{right}/20 read correctly"
