@@ -22,6 +22,17 @@ from workbench.core.errors import WorkbenchError
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
 
+def parse_pairs(pairs: list[str] | None) -> dict[str, str]:
+    """``["rotation=10", "flip=true"]`` (the CLI's ``--augment``) → ``{"rotation": "10", ...}``."""
+    values: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise WorkbenchError(f"Expected --augment options as key=value. Received: {pair!r}")
+        values[key.strip()] = value.strip()
+    return values
+
+
 @dataclass(frozen=True)
 class AugmentationSpec:
     """Augmentation options; zero / False means off.
@@ -98,13 +109,7 @@ class AugmentationSpec:
     @classmethod
     def from_pairs(cls, pairs: list[str] | None) -> AugmentationSpec:
         """Parse ``["rotation=10", "horizontal_flip=true"]`` as given on the command line."""
-        values: dict[str, str] = {}
-        for pair in pairs or []:
-            key, sep, value = pair.partition("=")
-            if not sep or not key.strip():
-                raise WorkbenchError(f"Expected --augment options as key=value. Received: {pair!r}")
-            values[key.strip()] = value.strip()
-        return cls.from_dict(values)
+        return cls.from_dict(parse_pairs(pairs))
 
 
 def augmentation_spec_class(modality: str):

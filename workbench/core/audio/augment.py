@@ -132,13 +132,9 @@ class AudioAugmentationSpec:
     @classmethod
     def from_pairs(cls, pairs: list[str] | None) -> AudioAugmentationSpec:
         """Parse ``["speed=0.1", "noise=0.5"]`` as given on the command line."""
-        values: dict[str, str] = {}
-        for pair in pairs or []:
-            key, sep, value = pair.partition("=")
-            if not sep or not key.strip():
-                raise WorkbenchError(f"Expected --augment options as key=value. Received: {pair!r}")
-            values[key.strip()] = value.strip()
-        return cls.from_dict(values)
+        from workbench.core.augmentation import parse_pairs
+
+        return cls.from_dict(parse_pairs(pairs))
 
 
 def augment_waveforms(batch, seed, spec: AudioAugmentationSpec):
