@@ -129,11 +129,13 @@ def test_replayed_events_fill_labels_progress_and_eta(make_panel, qtbot):
     fake = FakeTrainingController(steps_per_epoch=5)
     panel = make_panel(fake, epochs=3)
     panel._state.dataset_path = "synthetic"
-    seen = []
+    seen, progress = [], []
     fake.batch_ended.connect(lambda _payload: seen.append(_child(panel, QLabel, "trainEtaLabel").text()))
+    fake.batch_ended.connect(lambda _payload: progress.append(_child(panel, QProgressBar, "trainProgressBar").value()))
     with qtbot.waitSignal(fake.finished, timeout=10_000):
         assert panel.start()
     assert panel.curves.point_counts() == {"batch": 15, "epoch": 3}
+    assert progress == list(range(1, 16))  # the bar follows every batch report (painted later)
     assert any(text.endswith("left") for text in seen)
     assert _child(panel, QLabel, "trainStepLabel").text() == "Step 5/5"
     assert "samples/s" in _child(panel, QLabel, "trainSpeedLabel").text()

@@ -47,20 +47,37 @@ def test_rows_run_down_and_columns_run_across(matrix_widget):
 
 
 def test_cells_show_counts_with_readable_text(matrix_widget):
-    assert matrix_widget.cell_text(2, 3).toPlainText() == "9"
-    assert matrix_widget.cell_text(0, 0).toPlainText() == "50"
+    assert matrix_widget.cell_label(2, 3)[0] == "9"
+    assert matrix_widget.cell_label(0, 0)[0] == "50"
     # The darkest cell (the maximum) gets light text, an almost empty one dark text.
-    assert matrix_widget.cell_text(0, 0).color.lightness() > 200
-    assert matrix_widget.cell_text(0, 2).color.lightness() < 60
+    assert matrix_widget.cell_label(0, 0)[1].lightness() > 200
+    assert matrix_widget.cell_label(0, 2)[1].lightness() < 60
     ticks = matrix_widget.view.getPlotItem().getAxis("left")._tickLevels[0]
     assert [label for _pos, label in ticks] == NAMES
 
 
+def test_cell_numbers_are_painted_inside_their_cells(matrix_widget):
+    image = matrix_widget.view.grab().toImage()
+
+    def lightest_and_darkest(row: int, col: int) -> tuple[int, int]:
+        centre = matrix_widget.cell_center(row, col)
+        values = [image.pixelColor(centre.x() + dx, centre.y() + dy).lightness()
+                  for dx in range(-12, 13) for dy in range(-8, 9)]
+        return max(values), min(values)
+
+    # (0, 0) is the darkest cell: its "50" is painted in white on dark blue.
+    brightest, darkest = lightest_and_darkest(0, 0)
+    assert darkest < 80 and brightest > 200
+    # (0, 2) is almost white: its "0" is painted in near-black.
+    brightest, darkest = lightest_and_darkest(0, 2)
+    assert brightest > 200 and darkest < 80
+
+
 def test_row_normalisation_shows_shares(matrix_widget):
     matrix_widget.set_normalize_rows(True)
-    assert matrix_widget.cell_text(2, 2).toPlainText() == f"{30 / 46:.0%}"
+    assert matrix_widget.cell_label(2, 2)[0] == f"{30 / 46:.0%}"
     # 65% of its row is a dark cell, so its text is light.
-    assert matrix_widget.cell_text(2, 2).color.lightness() > 200
+    assert matrix_widget.cell_label(2, 2)[1].lightness() > 200
 
 
 def test_hovering_a_cell_names_it_in_full(matrix_widget, qtbot):

@@ -145,3 +145,16 @@ def test_plots_share_the_epoch_axis(curves):
         "loss").getViewBox()
     assert curves.findChild(pg.PlotWidget, "lossCurvesPlot") is not None
     assert curves.findChild(pg.PlotWidget, "accuracyCurvesPlot") is not None
+
+
+def test_a_live_run_is_framed_from_zero_to_its_last_epoch(curves, qtbot):
+    curves.set_epoch_span(5)
+    for i in range(150):  # one and a half epochs of 100 steps
+        curves.add_batch_point(_batch(i))
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 150, timeout=2000)
+    for metric in ("loss", "accuracy"):  # the loss plot follows through the x link
+        x_min, x_max = curves.plot(metric).getViewBox().viewRange()[0]
+        assert -0.2 < x_min <= 0.0 and 5.0 <= x_max < 5.2
+    # A longer past run overlaid widens the frame so it shows whole.
+    curves.set_overlays([("run A", {"loss": [1.0] * 8})])
+    assert 8.0 <= curves.plot("accuracy").getViewBox().viewRange()[0][1] < 8.3

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.panels import data_tasks
 from workbench.gui.panels.dataset_paths import dropped_dataset_path, forget_path, recent_paths, remember_path
-from workbench.gui.panels.panel_widgets import message_label, named, set_message
+from workbench.gui.panels.panel_widgets import message_label, named, set_message, set_progress_deferred
 from workbench.gui.state import AppState
 from workbench.gui.widgets.class_counts_widget import ClassCountsWidget
 from workbench.gui.widgets.class_thumbnails_widget import ClassThumbnailsWidget
@@ -181,7 +181,7 @@ class DataPanel(QWidget):
     @Slot(int, int)
     def _on_scan_progressed(self, done: int, total: int) -> None:
         self._progress.setRange(0, max(total, 1))
-        self._progress.setValue(done)
+        set_progress_deferred(self._progress, done)
 
     @Slot(object)
     def _on_scan_result_ready(self, loaded: data_tasks.LoadedDataset) -> None:

@@ -6,12 +6,30 @@ the label's ``messageKind`` property so tests and style sheets can read it.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from workbench.gui.widgets._style import WARNING
 
 ERROR_COLOR = "#c62828"
 PREFIX = {"info": "", "warning": "⚠ ", "error": "✖ "}
+
+
+def set_progress_deferred(bar: QProgressBar, value: int) -> None:
+    """``bar.setValue(value)``, repainted with the next paint cycle instead of at once.
+
+    ``QProgressBar.setValue`` repaints synchronously whenever its text changes, which pushes a
+    separate image to the display server for every call. At the ten updates a second training
+    sends, that was the largest cost on the GUI thread (the plots included) under Xvfb. With
+    updates briefly off the bar only records the value; turning them back on schedules an ordinary
+    ``update()``, merged with the rest of the window's repaint.
+    """
+    if bar.value() == value:
+        return
+    bar.setUpdatesEnabled(False)
+    try:
+        bar.setValue(value)
+    finally:
+        bar.setUpdatesEnabled(True)
 
 
 def set_message(label: QLabel, text: str, kind: str = "info") -> None:

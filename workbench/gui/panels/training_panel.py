@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.core.training.trainer import default_run_dir
+from workbench.gui.panels.panel_widgets import set_progress_deferred
 from workbench.gui.state import AppState
 from workbench.gui.widgets.training_curves_widget import TrainingCurvesWidget
 
@@ -246,6 +247,7 @@ class TrainingPanel(QWidget):
         total = max(1, self._epochs * int(info.get("steps_per_epoch") or 0))
         self._progress.setRange(0, total)
         self._progress.setValue(0)
+        self._curves.set_epoch_span(self._epochs)
         self._epoch_label.setText(f"Epoch 1/{self._epochs}")
         self._status.setText(f"Training on {info.get('num_train', '?')} samples, validating on "
                              f"{info.get('num_val', '?')} ({len(info.get('class_names', []))} classes)…")
@@ -257,7 +259,7 @@ class TrainingPanel(QWidget):
         if total > 0:
             if self._progress.maximum() != total:
                 self._progress.setRange(0, total)
-            self._progress.setValue(min(step, total))
+            set_progress_deferred(self._progress, min(step, total))
         epochs = self._epochs or "?"
         self._epoch_label.setText(f"Epoch {batch.get('epoch', '?')}/{epochs}")
         self._step_label.setText(f"Step {batch.get('step', '?')}/{batch.get('steps_per_epoch', '?')}")

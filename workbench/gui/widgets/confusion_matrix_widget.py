@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.widgets._style import (
@@ -27,6 +27,50 @@ _LUT = _BLUES.getLookupTable(0.0, 1.0, 256)
 MAX_LABELLED_CLASSES = 30  # beyond this the cells are too small to hold readable numbers
 
 
+class _CellLabels(pg.GraphicsObject):
+    """All the in-cell numbers as one item that paints them in one pass.
+
+    A ``pg.TextItem`` per cell costs about 1 ms of GUI-thread time each to create (a hundred
+    for ten classes were felt as a stall when a run finished). Here the labels are plain
+    strings, drawn at the cell centres in device coordinates so they keep their size and are
+    not stretched by the view's scaling.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._k = 0
+        self._labels: list[tuple[str, QColor]] = []
+        self._font = QFont()
+
+    def set_cells(self, k: int, labels: list[tuple[str, QColor]], font: QFont) -> None:
+        self.prepareGeometryChange()
+        self._k, self._labels, self._font = k, labels, font
+        self.update()
+
+    def label(self, index: int) -> tuple[str, QColor]:
+        return self._labels[index]
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        return QRectF(0, 0, self._k, self._k)
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        if not self._labels:
+            return
+        to_device = painter.transform()
+        cell = to_device.mapRect(QRectF(0, 0, 1, 1))  # a cell's size on screen
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self._font)
+        for index, (text, color) in enumerate(self._labels):
+            row, col = divmod(index, self._k)
+            centre = to_device.map(QPointF(col + 0.5, row + 0.5))
+            box = QRectF(centre.x() - cell.width() / 2, centre.y() - abs(cell.height()) / 2,
+                         cell.width(), abs(cell.height()))
+            painter.setPen(color)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+
 class ConfusionMatrixWidget(QWidget):
     """Heat map of a KxK count matrix with class-name ticks, in-cell counts and a selectable cell."""
 
@@ -38,7 +82,6 @@ class ConfusionMatrixWidget(QWidget):
         self.setAccessibleName("Confusion matrix")
         self._matrix = np.zeros((0, 0), dtype=np.int64)
         self._class_names: list[str] = []
-        self._texts: list[pg.TextItem] = []
         self._selected: tuple[int, int] | None = None
 
         self._caption = QLabel(self)
@@ -62,6 +105,9 @@ class ConfusionMatrixWidget(QWidget):
         plot.setLabel("bottom", "predicted class")
         self._image = pg.ImageItem(axisOrder="row-major")  # matrix[row, col] -> (x=col, y=row)
         plot.addItem(self._image)
+        self._cell_labels = _CellLabels()
+        self._cell_labels.setZValue(5)  # over the colours, under the selection frame
+        plot.addItem(self._cell_labels)
         self._highlight = QGraphicsRectItem()
         pen = pg.mkPen(WARNING, width=3)
         pen.setCosmetic(True)
@@ -128,9 +174,10 @@ class ConfusionMatrixWidget(QWidget):
         scene = self._image.mapToScene(QPointF(predicted_index + 0.5, true_index + 0.5))
         return self._view.mapFromScene(scene)
 
-    def cell_text(self, true_index: int, predicted_index: int) -> pg.TextItem:
-        """The number drawn in a cell (none beyond MAX_LABELLED_CLASSES classes: IndexError)."""
-        return self._texts[true_index * len(self._class_names) + predicted_index]
+    def cell_label(self, true_index: int, predicted_index: int) -> tuple[str, QColor]:
+        """The text drawn in a cell and its colour (none beyond MAX_LABELLED_CLASSES classes:
+        IndexError)."""
+        return self._cell_labels.label(true_index * len(self._class_names) + predicted_index)
 
     # --------------------------------------------------------------------------------- private
     def _cell_at_item_pos(self, pos: QPointF) -> tuple[int, int] | None:
@@ -148,12 +195,7 @@ class ConfusionMatrixWidget(QWidget):
     def _render(self) -> None:
         plot = self._view.getPlotItem()
         k = len(self._class_names)
-        if len(self._texts) != k * k or k > MAX_LABELLED_CLASSES:
-            # Text items are reused while the class count stays the same: creating a hundred of
-            # them costs ~100 ms of GUI-thread time, felt as a stall when a run finishes.
-            for text in self._texts:
-                plot.removeItem(text)
-            self._texts = []
+        self._cell_labels.set_cells(0, [], QFont())
         if k == 0:
             self._image.clear()
             self._highlight.hide()
@@ -190,22 +232,16 @@ class ConfusionMatrixWidget(QWidget):
         font = QFont()
         font.setPointSize(11 if k <= 8 else 9 if k <= 15 else 7)
         normalized = self._normalize_box.isChecked()
-        reuse = len(self._texts) == k * k
+        light, dark = QColor(255, 255, 255), QColor(20, 20, 20)
+        labels = []
         for row in range(k):
             for col in range(k):
                 r, g, b = _LUT[int(round(values[row, col] * 255))][:3]
                 # Relative luminance decides between dark and light text on this cell's colour.
                 dark_cell = 0.2126 * r + 0.7152 * g + 0.0722 * b < 140
                 label = f"{values[row, col]:.0%}" if normalized else str(self._matrix[row, col])
-                color = "w" if dark_cell else (20, 20, 20)
-                if reuse:
-                    self._texts[row * k + col].setText(label, color=color)
-                    continue
-                text = pg.TextItem(label, color=color, anchor=(0.5, 0.5))
-                text.setFont(font)
-                text.setPos(col + 0.5, row + 0.5)
-                self._view.getPlotItem().addItem(text)
-                self._texts.append(text)
+                labels.append((label, light if dark_cell else dark))
+        self._cell_labels.set_cells(k, labels, font)
 
     def _activate(self, cell: tuple[int, int]) -> None:
         self.select_cell(*cell)
