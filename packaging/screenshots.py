@@ -1,5 +1,5 @@
-"""Screenshots of the real window for the README: Data, Model, Augmentation, Training (live curves),
-Results and Test. Run under a virtual X server:
+"""Screenshots of the real window for the README: Data, Model, Augmentation (images and sound),
+Training (live curves), Results and Test. Run under a virtual X server:
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots]
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "mnist" / "folders_small"
+SOUND_DATA = ROOT.parent / "shared" / "data" / "fsdd"
 
 
 def main() -> int:
@@ -64,7 +65,7 @@ def main() -> int:
     shot("model", window.model_panel)
     window.state.set_augmentation(window.state.augmentation.__class__(rotation=12, zoom=0.1, width_shift=0.1))
     wait(ms=6000)  # the preview imports TensorFlow on first use
-    shot("augmentation", window.augmentation_panel)
+    shot("augmentation", window.augmentation_stack)
     shown = []
     window.results_panel.evaluation_shown.connect(shown.append)
     window.training_panel.start()
@@ -80,6 +81,17 @@ def main() -> int:
     wait(ms=2500)
     shot("results", window.results_panel)
     shot("test", window.test_panel)
+    if SOUND_DATA.is_dir():  # the sound options, previewed on spoken digits
+        window.data_panel.load_path(str(SOUND_DATA))
+        wait(window.data_panel.scan_finished)
+        window.state.set_template("audio_cnn")
+        spec = window.state.audio_augmentation.__class__(speed=0.15, gain_db=6, noise=0.5, freq_mask=8, time_mask=10)
+        window.state.set_audio_augmentation(spec)
+        for _ in range(60):
+            if window.audio_augmentation_panel.is_ready():
+                break
+            wait(ms=500)
+        shot("augmentation_audio", window.augmentation_stack)
     window.close()
     return 0
 

@@ -76,11 +76,27 @@ def test_detector_cuts_each_utterance_with_pre_roll_and_without_the_hangover():
     assert first.start == pytest.approx((0.5 - config.pre_roll_s) * RATE, abs=0.011 * RATE)
     assert first.end == pytest.approx((1.1 + config.post_roll_s) * RATE, abs=0.011 * RATE)
     assert first.fired_at == pytest.approx((1.1 + config.hangover_s) * RATE, abs=0.011 * RATE)
+    assert first.speech_end == pytest.approx(1.1 * RATE, abs=0.011 * RATE)  # the burst's last frame
     assert first.duration == pytest.approx(0.6 + config.pre_roll_s + config.post_roll_s, abs=0.03)
     assert second.start == pytest.approx((1.9 - config.pre_roll_s) * RATE, abs=0.011 * RATE)
     assert second.duration == pytest.approx(0.4 + config.pre_roll_s + config.post_roll_s, abs=0.03)
     np.testing.assert_array_equal(first.samples, stream[first.start:first.end])
     assert first.peak_dbfs > -15
+
+
+def test_a_pause_inside_a_word_does_not_split_it_and_the_default_hangover_answers_fast():
+    """The default hangover sits between the pauses inside words and the 200 ms budget from the
+    end of a word to its label (bench/utterance_latency.py: no FSDD word split at 80 ms)."""
+    config = DetectorConfig()
+    assert 0.09 <= config.hangover_s <= 0.15
+    # "six": a stop closure of 80 ms between the vowel and the final "ks".
+    stream = np.concatenate([noise(0.5), burst(0.25), noise(0.08, seed=3), burst(0.15), noise(0.6, seed=4)])
+    found = feed_in_blocks(UtteranceDetector(RATE, config), stream)
+    assert len(found) == 1 and found[0].duration == pytest.approx(0.48 + config.pre_roll_s + config.post_roll_s,
+                                                                  abs=0.03)
+    # Two words 300 ms apart stay two utterances.
+    stream = np.concatenate([noise(0.5), burst(0.3), noise(0.3, seed=5), burst(0.3), noise(0.6, seed=6)])
+    assert len(feed_in_blocks(UtteranceDetector(RATE, config), stream)) == 2
 
 
 def test_detector_ignores_clicks_cuts_at_the_maximum_and_learns_a_steady_hum_as_noise():

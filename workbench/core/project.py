@@ -21,7 +21,8 @@ class Project:
     group_regex: str = ""
     template: str = "mnist_cnn"
     hparams: dict[str, Any] = field(default_factory=dict)
-    augmentation: dict[str, Any] = field(default_factory=dict)
+    augmentation: dict[str, Any] = field(default_factory=dict)  # image options
+    audio_augmentation: dict[str, Any] = field(default_factory=dict)  # sound options (older projects: none)
     runs: list[str] = field(default_factory=list)
 
     def add_run(self, run_dir: str) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.project import PROJECT_SUFFIX
-from workbench.gui.panels.augmentation_panel import AugmentationPanel
+from workbench.gui.panels.augmentation_stack import AugmentationStack
 from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.panels.results_panel import ResultsPanel
@@ -35,7 +35,9 @@ class MainWindow(QMainWindow):
         self.projects = ProjectController(self.state, self)
         self.data_panel = DataPanel(self.state)
         self.model_panel = ModelPanel(self.state)
-        self.augmentation_panel = AugmentationPanel(self.state)
+        self.augmentation_stack = AugmentationStack(self.state)
+        self.augmentation_panel = self.augmentation_stack.image_panel
+        self.audio_augmentation_panel = self.augmentation_stack.audio_panel
         self.training_panel = TrainingPanel(self.state, self.controller)
         self.results_panel = ResultsPanel(self.state)
         self.test_panel = TestPanel(self.state)
@@ -44,7 +46,7 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
         for panel, title in ((self.data_panel, "1  Data"), (self.model_panel, "2  Model"),
-                             (self.augmentation_panel, "3  Augmentation"), (self.training_panel, "4  Training"),
+                             (self.augmentation_stack, "3  Augmentation"), (self.training_panel, "4  Training"),
                              (self.results_panel, "5  Results"), (self.test_panel, "6  Test")):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
@@ -182,7 +184,7 @@ class MainWindow(QMainWindow):
                 return
             self.statusBar().showMessage("Stopping training…")
             self.controller.stop_and_wait()
-        for panel in (self.data_panel, self.model_panel, self.augmentation_panel, self.training_panel,
+        for panel in (self.data_panel, self.model_panel, self.augmentation_stack, self.training_panel,
                       self.results_panel, self.test_panel):
             panel.shutdown()
         self._tf_loader.wait()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
 
+from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.augmentation import AugmentationSpec
 from workbench.core.project import Project
 from workbench.gui.state import AppState
@@ -53,6 +54,7 @@ class ProjectController(QObject):
         self.project.template = s.template_id
         self.project.hparams = dict(s.hparams)
         self.project.augmentation = s.augmentation.to_dict()
+        self.project.audio_augmentation = s.audio_augmentation.to_dict()
 
     def save_session(self) -> None:
         """Remember the unsaved project's choices and runs for the next launch."""
@@ -96,6 +98,7 @@ class ProjectController(QObject):
         s.set_template(p.template)
         s.set_hparams(p.hparams)
         s.set_augmentation(AugmentationSpec.from_dict(p.augmentation))
+        s.set_audio_augmentation(AudioAugmentationSpec.from_dict(p.audio_augmentation))
         s.set_split(p.val_fraction, p.group_regex)
 
     @staticmethod

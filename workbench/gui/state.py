@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.augmentation import AugmentationSpec
 
 
@@ -19,6 +20,7 @@ class AppState(QObject):
     template_changed = Signal(str)
     hparams_changed = Signal(dict)
     augmentation_changed = Signal(object)  # AugmentationSpec
+    audio_augmentation_changed = Signal(object)  # AudioAugmentationSpec
     model_changed = Signal(str)  # path of the selected .keras model ("" = none)
     run_finished = Signal(dict)  # the run_finished payload of a training run (run_dir, model_path, status)
 
@@ -30,7 +32,8 @@ class AppState(QObject):
         self.group_regex: str = ""
         self.template_id: str = "mnist_cnn"
         self.hparams: dict[str, Any] = {}
-        self.augmentation = AugmentationSpec()
+        self.augmentation = AugmentationSpec()  # for image templates
+        self.audio_augmentation = AudioAugmentationSpec()  # for sound templates
         self.model_path: str = ""
 
     def set_dataset(self, path: str, scan) -> None:
@@ -57,6 +60,24 @@ class AppState(QObject):
             self.augmentation = spec
             self.augmentation_changed.emit(spec)
 
+    def set_audio_augmentation(self, spec: AudioAugmentationSpec) -> None:
+        if spec != self.audio_augmentation:
+            self.audio_augmentation = spec
+            self.audio_augmentation_changed.emit(spec)
+
+    def augmentation_for_template(self):
+        """The augmentation that applies to the chosen template: sound options for a sound
+        template, image options otherwise (an unknown template gets the image ones; training
+        then reports the template)."""
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.templates import get_template
+
+        try:
+            modality = get_template(self.template_id).modality
+        except WorkbenchError:
+            modality = "image"
+        return self.audio_augmentation if modality == "audio" else self.augmentation
+
     def set_model(self, path: str) -> None:
         if path != self.model_path:
             self.model_path = path
@@ -71,6 +92,6 @@ class AppState(QObject):
             raise DatasetError("Expected a dataset: choose a folder or an .npz file in the Data panel. Received: none")
         return TrainConfig(
             template=self.template_id, data=self.dataset_path, hparams=dict(self.hparams),
-            augmentation=self.augmentation, val_split=self.val_fraction,
+            augmentation=self.augmentation_for_template(), val_split=self.val_fraction,
             group_regex=self.group_regex or None, out_dir=out_dir, scan=self.scan,
         )

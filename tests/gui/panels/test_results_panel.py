@@ -101,6 +101,10 @@ def test_clicking_a_cell_shows_its_misclassified_samples(panel, qtbot, trained_r
         panel.confusion_matrix.cell_clicked.emit(t, t)
     assert panel.thumbnails.count() == 0
     assert "Only misclassified samples are listed" in panel.findChild(QLabel, "resultsSampleNote").text()
+    # A cell chosen from code (not a click) is framed in the matrix too.
+    with qtbot.waitSignal(panel.samples_shown, timeout=JOB_TIMEOUT_MS):
+        panel.show_cell(p, t)
+    assert matrix.selected_cell() == (p, t)
 
 
 def test_export_tflite_shows_the_parity_figure(panel, qtbot, trained_run, tmp_path):

@@ -44,7 +44,11 @@ class DetectorConfig:
 
     threshold_db: float = 15.0  #: loud = this far above the noise floor
     min_level_dbfs: float = -50.0  #: and at least this loud in absolute terms
-    hangover_s: float = 0.20  #: silence that ends an utterance (the detector fires then)
+    #: Silence that ends an utterance (the detector fires then). It bounds the delay from the end of a
+    #: word to its label, and must outlast the pauses inside words (stop closures, ~50-100 ms).
+    #: bench/utterance_latency.py on FSDD: no word split even at 80 ms; at 120 ms the end of a word
+    #: to the label is 118 ms median, 169 ms at worst (target 200 ms).
+    hangover_s: float = 0.12
     min_length_s: float = 0.12  #: shorter loud bursts are ignored
     max_length_s: float = 2.0  #: longer speech is cut here
     pre_roll_s: float = 0.15  #: kept before the first loud frame
@@ -57,8 +61,10 @@ class DetectorConfig:
 class Utterance:
     """One detected utterance.
 
-    ``start``/``end`` and ``fired_at`` are positions on the stream's sample clock (samples fed since
-    the detector was created); ``fired_at`` is where the hangover ran out, i.e. when it was known.
+    ``start``/``end``, ``speech_end`` and ``fired_at`` are positions on the stream's sample clock
+    (samples fed since the detector was created): ``speech_end`` is the end of the last loud frame
+    (the word's end as the detector hears it; ``end`` adds the post-roll), ``fired_at`` is where the
+    hangover ran out, i.e. when the utterance was known.
     """
 
     samples: np.ndarray
@@ -68,6 +74,7 @@ class Utterance:
     fired_at: int
     peak_dbfs: float
     truncated: bool = False  #: cut at ``max_length_s`` while still loud
+    speech_end: int = -1  #: end of the last loud frame (-1: unknown, treat as ``end``)
 
     @property
     def duration(self) -> float:
@@ -185,7 +192,8 @@ class UtteranceDetector:
         a, b = self._seg_start - self._buffer_start, end - self._buffer_start
         clip = self._buffer[a:b].copy()
         self._last_cut = end
-        return Utterance(clip, self.sample_rate, self._seg_start, end, fired_at, self._peak, truncated)
+        return Utterance(clip, self.sample_rate, self._seg_start, end, fired_at, self._peak, truncated,
+                         speech_end=min(self._last_loud_end, end))
 
     def _trim_buffer(self) -> None:
         keep_from = self._seg_start if self._active else self._clock - int(self.config.pre_roll_s * self.sample_rate)

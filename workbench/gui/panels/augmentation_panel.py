@@ -1,18 +1,17 @@
-"""AugmentationPanel: every augmentation option as a control, with a live preview on real samples.
+"""AugmentationPanel: every image augmentation option as a control, with a live preview on real samples.
 
 The preview runs ``augment_samples`` — the Keras layers training uses — on a TaskRunner, so the
-first TensorFlow import and every re-render happen off the GUI thread. Slider moves are debounced
-and a newer preview supersedes an older one, so dragging stays smooth.
+first TensorFlow import and every re-render happen off the GUI thread (debounced and superseded as
+described in ``augmentation_preview_base``).
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
     QWidget,
@@ -22,13 +21,10 @@ from workbench.core.augmentation import FILL_MODES, AugmentationSpec
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.gui.panels.augmentation_tasks import PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview
-from workbench.gui.panels.panel_widgets import message_label, named, set_message
+from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel
+from workbench.gui.panels.panel_widgets import message_label, named
 from workbench.gui.state import AppState
 from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
-from workbench.gui.workers.task_runner import TaskRunner
-
-PREVIEW_DEBOUNCE_MS = 150
-SHUTDOWN_TIMEOUT_MS = 60_000  # the first preview may be inside the TensorFlow import, which cannot stop
 
 
 @dataclass(frozen=True)
@@ -76,27 +72,13 @@ FILL_HELP = ("How the pixels that rotation, shifts, shear and zoom bring in from
              "wrap tiles it.")
 
 
-class AugmentationPanel(QWidget):
+class AugmentationPanel(AugmentationPreviewPanel):
     """Edits ``state.augmentation`` and previews it on samples of ``state.scan``."""
 
-    preview_updated = Signal(object)  # AugmentationPreview
-    preview_failed = Signal(str)
-
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(state, "augPreviewThread", parent)
         self.setObjectName("augmentationPanel")
         self.setAccessibleName("Augmentation")
-        self._state = state
-        self._spec = state.augmentation
-        self._sample_seed = 0
-        self._samples: np.ndarray | None = None
-        self._samples_source: SampleSource | None = None
-        self._preview: AugmentationPreview | None = None
-        self._shut_down = False
-        self.preview_runner = TaskRunner("augPreviewThread", self)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(PREVIEW_DEBOUNCE_MS)
         self._sliders: dict[str, QSlider] = {}
         self._value_labels: dict[str, QLabel] = {}
         self._checks: dict[str, QCheckBox] = {}
@@ -109,44 +91,8 @@ class AugmentationPanel(QWidget):
         self._fill_combo.currentTextChanged.connect(self._on_fill_mode_changed)
         self._reset_button.clicked.connect(self._on_reset_clicked)
         self._new_samples_button.clicked.connect(self._on_new_samples_clicked)
-        self._timer.timeout.connect(self._on_preview_timer_timeout)
-        self.preview_runner.result_ready.connect(self._on_preview_ready)
-        self.preview_runner.failed.connect(self._on_preview_errored)
-        state.augmentation_changed.connect(self._on_augmentation_changed)
-        state.dataset_changed.connect(self._on_samples_invalidated)
-        state.template_changed.connect(self._on_samples_invalidated)
-        app = QCoreApplication.instance()
-        if app is not None:  # a last line of defence: no thread may outlive the application
-            app.aboutToQuit.connect(self.shutdown)
-        self._show_spec(self._spec)
-        self._timer.start()
-
-    # ----------------------------------------------------------------------------------- public
-    @property
-    def spec(self) -> AugmentationSpec:
-        return self._spec
-
-    @property
-    def preview(self) -> AugmentationPreview | None:
-        """The preview shown (originals and augmented arrays), or None."""
-        return self._preview
-
-    def is_ready(self) -> bool:
-        """True when the preview shown matches the controls (for screenshots)."""
-        return (self._preview is not None and self._preview.spec == self._spec
-                and not self._timer.isActive() and not self.preview_runner.busy)
-
-    def shutdown(self) -> None:
-        """End the preview thread (the main window calls this on close)."""
-        if self._shut_down:
-            return
-        self._shut_down = True
-        self._timer.stop()
-        self.preview_runner.shutdown(SHUTDOWN_TIMEOUT_MS)
-
-    def closeEvent(self, event) -> None:
-        self.shutdown()
-        super().closeEvent(event)
+        state.augmentation_changed.connect(self._on_spec_changed_elsewhere)
+        self._start()
 
     # ------------------------------------------------------------------------------------ slots
     def _on_slider_value_changed(self, option: _SliderOption, value: int) -> None:
@@ -160,80 +106,36 @@ class AugmentationPanel(QWidget):
     def _on_fill_mode_changed(self, mode: str) -> None:
         self._change(fill_mode=mode)
 
-    @Slot()
-    def _on_reset_clicked(self) -> None:
-        self._spec = AugmentationSpec()
-        self._show_spec(self._spec)
-        self._state.set_augmentation(self._spec)
-        self._timer.start()
+    # --------------------------------------------------------------------- AugmentationPreviewPanel
+    def _state_spec(self) -> AugmentationSpec:
+        return self._state.augmentation
 
-    @Slot()
-    def _on_new_samples_clicked(self) -> None:
-        self._sample_seed = int(np.random.default_rng().integers(1, 2**31 - 1))
-        self._samples = self._samples_source = None
-        self._timer.start()
+    def _publish(self, spec: AugmentationSpec) -> None:
+        self._state.set_augmentation(spec)
 
-    @Slot(object)
-    def _on_augmentation_changed(self, spec: AugmentationSpec) -> None:
-        if spec == self._spec:
-            return  # our own change coming back
-        self._spec = spec
-        self._show_spec(spec)
-        self._timer.start()
+    def _same_samples(self, cached: SampleSource, source: SampleSource) -> bool:
+        return (cached.report is source.report and cached.seed == source.seed
+                and cached.input_shape == source.input_shape and cached.preprocessing == source.preprocessing)
 
-    @Slot()
-    def _on_samples_invalidated(self) -> None:
-        self._samples = self._samples_source = None
-        self._timer.start()
+    def _render_job(self, spec, source, samples):
+        return partial(render_preview, spec, source, samples)
 
-    @Slot()
-    def _on_preview_timer_timeout(self) -> None:
-        if self._shut_down:
-            return
-        source = self._sample_source()
-        if isinstance(source, str):
-            self.preview_runner.cancel()
-            self._preview = None
-            self._grid.clear()
-            set_message(self._status_label, source, "info")
-            return
-        cached = self._samples_source
-        reuse = (cached is not None and cached.report is source.report and cached.seed == source.seed
-                 and cached.input_shape == source.input_shape and cached.preprocessing == source.preprocessing)
-        if reuse:
-            source = cached
-        if "keras" not in sys.modules:  # even "no augmentation" goes through the Keras code path
-            set_message(self._status_label, "Loading TensorFlow for the preview (first time only)…", "info")
-        self.preview_runner.submit(partial(render_preview, self._spec, source, self._samples if reuse else None))
+    def _samples_of(self, preview: AugmentationPreview) -> np.ndarray:
+        return preview.originals
 
-    @Slot(object)
-    def _on_preview_ready(self, preview: AugmentationPreview) -> None:
-        self._samples, self._samples_source = preview.originals, preview.source
-        self._preview = preview
+    def _clear_preview(self) -> None:
+        self._grid.clear()
+
+    def _display(self, preview: AugmentationPreview) -> str:
         images, captions = [], []
         for original, versions in zip(preview.originals, preview.augmented):
             images += [original, *versions]
             captions += ["original"] + [f"#{i + 1}" for i in range(len(versions))]
         self._grid.set_images(images, captions)
         if preview.spec.enabled:
-            text = (f"Each row: a random training image, then {PREVIEW_VERSIONS} versions made by the same "
+            return (f"Each row: a random training image, then {PREVIEW_VERSIONS} versions made by the same "
                     "Keras layers training uses.")
-        else:
-            text = "Augmentation is off: training sees the images as they are. Move a slider to try it."
-        set_message(self._status_label, text, "info")
-        self.preview_updated.emit(preview)
-
-    @Slot(str)
-    def _on_preview_errored(self, message: str) -> None:
-        set_message(self._status_label, f"Could not preview augmentation: {message}", "error")
-        self.preview_failed.emit(message)
-
-    # --------------------------------------------------------------------------------- private
-    def _change(self, **values) -> None:
-        self._spec = replace(self._spec, **values)
-        self._show_values(self._spec)
-        self._state.set_augmentation(self._spec)
-        self._timer.start()  # restarting the single-shot timer is the debounce
+        return "Augmentation is off: training sees the images as they are. Move a slider to try it."
 
     def _sample_source(self) -> SampleSource | str:
         """Where preview samples come from, or why there is nothing to preview."""

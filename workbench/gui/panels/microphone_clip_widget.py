@@ -1,14 +1,13 @@
 """MicrophoneClipWidget: the last captured clip: its spectrogram, playback, and "Add to dataset…".
 
-Playback runs ``sounddevice.play`` on a :class:`TaskRunner` thread (QtMultimedia is not part of
-pyside6-essentials), polling for the end so a new Play or :meth:`shutdown` can stop it. Saving is a
+Playback runs :func:`~workbench.gui.workers.playback.playback_job` on a :class:`TaskRunner` thread,
+so a new Play or :meth:`shutdown` can stop it. Saving is a
 small WAV write, done in the GUI thread: ``<dataset>/<class>/mic_<timestamp>.wav``, the layout the
 Data panel trains on. The dataset folder is remembered in QSettings.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,30 +17,13 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPush
 from workbench.core.data.formats import AUDIO_EXTENSIONS
 from workbench.core.errors import WorkbenchError
 from workbench.core.sources.display_spectrogram import StreamingSpectrogram
-from workbench.core.sources.microphone import dbfs, import_sounddevice
+from workbench.core.sources.microphone import dbfs
 from workbench.core.sources.utterance import save_class_clip
 from workbench.gui.widgets.spectrogram_view_widget import SpectrogramViewWidget
+from workbench.gui.workers.playback import playback_job
 from workbench.gui.workers.task_runner import TaskRunner
 
 SETTINGS_KEY = "microphone/collect_dir"
-
-
-def _play(samples: np.ndarray, sample_rate: int):
-    """A TaskRunner job: play the clip on the default output until it ends or is cancelled."""
-
-    def job(progress, cancel) -> float:
-        sd = import_sounddevice()
-        sd.play(samples, sample_rate)
-        try:
-            stream = sd.get_stream()
-            deadline = time.monotonic() + samples.size / sample_rate + 2.0
-            while stream.active and not cancel.cancelled and time.monotonic() < deadline:
-                time.sleep(0.02)
-        finally:
-            sd.stop()
-        return samples.size / sample_rate
-
-    return job
 
 
 class MicrophoneClipWidget(QWidget):
@@ -164,7 +146,7 @@ class MicrophoneClipWidget(QWidget):
     def play(self) -> None:
         if self._samples.size:
             self.playback_started.emit(self._samples.size / self._rate)
-            self._player.submit(_play(self._samples, self._rate))
+            self._player.submit(playback_job(self._samples, self._rate))
 
     def is_playing(self) -> bool:
         return self._player.busy

@@ -11,8 +11,9 @@ utterance; the slider sets how far above the noise floor speech must be) and con
 1 s window every 250 ms, averaged over the last three answers, skipped while silent).
 
 The microphone is open only while the tab is shown. Without PortAudio or an input device the tab
-says what is missing and how to install it. The latency shown runs from the detector firing (the
-utterance's end plus the hangover) to the label on screen; :meth:`latencies_ms` exposes it.
+says what is missing and how to install it. The latency shown runs from the end of the word (its
+last loud frame) to the label on screen, the detector's hangover included
+(:meth:`speech_latencies_ms`); :meth:`latencies_ms` has the part after the detector fired.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class MicrophoneTestWidget(QWidget):
 
     Signals:
         prediction_shown(dict): a label was displayed: ``kind``, ``label``, ``probabilities``,
-            ``latency_ms`` (None for continuous windows), ``model_ms``.
+            ``latency_ms`` (None for continuous windows), ``speech_latency_ms`` (clips only), ``model_ms``.
     """
 
     prediction_shown = Signal(object)
@@ -74,6 +75,7 @@ class MicrophoneTestWidget(QWidget):
         self._opened_once = False
         self._last_result: dict | None = None
         self._latencies: deque[float] = deque(maxlen=LATENCY_HISTORY)
+        self._speech_latencies: deque[float] = deque(maxlen=LATENCY_HISTORY)
         self._smoother = ProbabilitySmoother(SMOOTHING)
 
         self._mic = MicrophoneController(self)
@@ -198,6 +200,11 @@ class MicrophoneTestWidget(QWidget):
     def latencies_ms(self) -> list[float]:
         """End of utterance (detector fired / button released) → label shown, per clip, in ms."""
         return list(self._latencies)
+
+    def speech_latencies_ms(self) -> list[float]:
+        """End of the word (its last loud frame; the release for push-to-talk) → label shown, in ms:
+        what the speaker waits. The detector's hangover is part of it."""
+        return list(self._speech_latencies)
 
     def latency_text(self) -> str:
         return self._latency.text()
@@ -337,6 +344,7 @@ class MicrophoneTestWidget(QWidget):
         self._class_names = list(info["class_names"])
         self.clip.set_class_names(self._class_names)
         self._latencies.clear()
+        self._speech_latencies.clear()
         self._latency.setText(f"Model ready (warm-up {info['warmup_ms']:.0f} ms).")
 
     @Slot(str)
@@ -363,15 +371,23 @@ class MicrophoneTestWidget(QWidget):
         else:
             self._show_probabilities(probabilities, {"kind": kind, "model_ms": result["total_ms"]})
             self.clip.set_class(self._last_result["label"])
-            latency = (time.perf_counter() - request["fired_at"]) * 1000.0
+            shown = time.perf_counter()
+            latency = (shown - request["fired_at"]) * 1000.0
+            speech = (shown - request["speech_end_at"]) * 1000.0
             self._last_result["latency_ms"] = latency
+            self._last_result["speech_latency_ms"] = speech
             self._latencies.append(latency)
-            speech = (time.perf_counter() - request["speech_end_at"]) * 1000.0
-            cause = "detector fired" if kind == "auto" else "button released"
-            self._latency.setText(
-                f"End of utterance ({cause}) → label: {latency:.0f} ms (model {result['total_ms']:.0f} ms; "
-                f"median {np.median(self._latencies):.0f} ms over {len(self._latencies)}). "
-                f"From the last sound: {speech:.0f} ms.")
+            self._speech_latencies.append(speech)
+            if kind == "auto":
+                self._latency.setText(
+                    f"End of the word → label: {speech:.0f} ms (median {np.median(self._speech_latencies):.0f} ms "
+                    f"over {len(self._speech_latencies)}): waiting to be sure the word was over "
+                    f"{speech - latency:.0f} ms, then model and display {latency:.0f} ms "
+                    f"(model {result['total_ms']:.0f} ms).")
+            else:
+                self._latency.setText(
+                    f"Button released → label: {latency:.0f} ms (model {result['total_ms']:.0f} ms; "
+                    f"median {np.median(self._latencies):.0f} ms over {len(self._latencies)}).")
         self.prediction_shown.emit(dict(self._last_result))
 
     @Slot(str)

@@ -244,6 +244,8 @@ class ResultsPanel(QWidget):
         names = self._evaluation["class_names"]
         count = int(self._evaluation["confusion_matrix"][true_index][predicted_index])
         true_name, predicted_name = names[true_index], names[predicted_index]
+        if self._matrix.selected_cell() != (true_index, predicted_index):
+            self._matrix.select_cell(true_index, predicted_index)  # the frame follows a cell chosen in code too
         self._runners["samples"].cancel()  # thumbnails of the previously clicked cell arrive too late
         self._thumbnails.clear()
         self._sample_list.clear()

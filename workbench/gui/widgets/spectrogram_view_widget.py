@@ -24,7 +24,8 @@ class SpectrogramViewWidget(QWidget):
     """Time runs left to right (seconds), mel bands bottom to top."""
 
     def __init__(self, object_name: str, accessible_name: str, parent: QWidget | None = None, *,
-                 n_mels: int = 64, seconds: float = 5.0, columns_per_second: float = 100.0) -> None:
+                 n_mels: int = 64, seconds: float = 5.0, columns_per_second: float = 100.0,
+                 compact: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName(object_name)
         self.setAccessibleName(accessible_name)
@@ -35,6 +36,9 @@ class SpectrogramViewWidget(QWidget):
         item.setLabel("left", "mel band")
         item.getAxis("bottom").enableAutoSIPrefix(False)  # "seconds", never "seconds (x0.001)"
         item.getAxis("left").setWidth(42)
+        if compact:  # a thumbnail in a grid: the picture only, the caption says what it is
+            item.hideAxis("left")
+            item.hideAxis("bottom")
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setColorMap(pg.colormap.get("viridis"))
         item.addItem(self._image)
@@ -78,13 +82,19 @@ class SpectrogramViewWidget(QWidget):
         return self._columns_added
 
     # ------------------------------------------------------------------------------------ static
-    def set_spectrogram(self, spectrogram: np.ndarray, columns_per_second: float) -> None:
-        """Show one clip's (frames, n_mels) spectrogram, 0…duration seconds."""
+    def set_spectrogram(self, spectrogram: np.ndarray, columns_per_second: float,
+                        levels: tuple[float, float] | None = None) -> None:
+        """Show one clip's (frames, n_mels) spectrogram, 0…duration seconds.
+
+        ``levels`` (black, white) default to the clip's loudest bin and ``CLIP_RANGE_DB`` below it,
+        for dB values; features on another scale (the model's standardised log-mel) pass theirs.
+        """
         frames, n_mels = spectrogram.shape
         duration = max(frames, 1) / columns_per_second
-        top = float(spectrogram.max()) if spectrogram.size else LIVE_LEVELS[1]
-        self._image.setImage(np.ascontiguousarray(spectrogram.T), autoLevels=False,
-                             levels=(top - CLIP_RANGE_DB, top))
+        if levels is None:
+            top = float(spectrogram.max()) if spectrogram.size else LIVE_LEVELS[1]
+            levels = (top - CLIP_RANGE_DB, top)
+        self._image.setImage(np.ascontiguousarray(spectrogram.T), autoLevels=False, levels=levels)
         self._image.setRect(QRectF(0, 0, duration, n_mels))
         self._plot.getPlotItem().setRange(xRange=(0, duration), yRange=(0, n_mels), padding=0)
         self._columns_added = frames

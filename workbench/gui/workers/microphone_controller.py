@@ -195,7 +195,7 @@ class MicrophoneController(QObject):
                 self.clip_captured.emit({
                     "samples": utterance.samples, "sample_rate": rate, "kind": "auto",
                     "fired_at": now - (self._fed - utterance.fired_at) / rate,
-                    "speech_end_at": now - (self._fed - utterance.end) / rate,
+                    "speech_end_at": now - (self._fed - utterance.speech_end) / rate,
                     "truncated": utterance.truncated})
         if self._mode == "continuous":
             window = self._window.feed(samples)
