@@ -12,7 +12,7 @@ the microphone delivers it) through ``Predictor.prepare_waveform`` and the model
 calls after a warm-up; both the traced single-sample call the live tabs use (``LiveModel``) and
 the plain ``Predictor.predict_arrays``.
 
-    .venv/bin/python bench/spoken_digits_loso.py [--speakers george,theo] [--epochs N] [--model M]
+    .venv/bin/python bench/spoken_digits_loso.py [--speakers george,theo] [--epochs N] [--model M] [--seed S]
 
 Needs ../shared/data/fsdd. About 3-5 minutes per speaker on 2 CPU cores.
 """
@@ -107,12 +107,17 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quick iterations only)")
     parser.add_argument("--out", default=str(ROOT / "build" / "bench" / "spoken_digits_loso"))
     parser.add_argument("--model", help="model for the latency figure (default: the shipped one)")
+    parser.add_argument("--seed", type=int, help="replace the recipe's seed, to see how much the figures vary")
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"Expected FSDD at {DATA} (see ../shared/data/README.md). Received: no such folder")
     from workbench.core.data import scan_dataset
 
     flags = shlex.split(makefile_variable("SPOKEN_DIGITS_FLAGS"))
+    if args.seed is not None:
+        if "--seed" not in flags:
+            raise SystemExit("Expected --seed in SPOKEN_DIGITS_FLAGS to replace. Received: none")
+        flags[flags.index("--seed") + 1] = str(args.seed)
     print(f"recipe: --template {makefile_variable('SPOKEN_DIGITS_TEMPLATE')} {' '.join(flags)}", flush=True)
     scan = scan_dataset(DATA)
     results = []

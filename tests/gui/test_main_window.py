@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBo
                                QScrollBar)
 
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
+from workbench.core.audio.augment import AudioAugmentationSpec
+from workbench.core.augmentation import AugmentationSpec
 
 pytestmark = pytest.mark.gui
 
@@ -94,10 +96,15 @@ def test_project_round_trip_restores_choices_and_runs(qtbot, make_window, tmp_pa
     window.state.set_template("simple_cnn")
     window.state.set_hparams({"epochs": 3, "learning_rate": 0.005})
     window.state.set_split(0.3, "")
+    window.state.set_augmentation(AugmentationSpec(rotation=15))
+    window.state.set_audio_augmentation(AudioAugmentationSpec(speed=0.1, freq_mask=6))
     path = window.projects.save(str(tmp_path / "digits.wbproj"))
     window.close()
     other = make_window()
     other.open_project(path)
+    assert other.state.augmentation == AugmentationSpec(rotation=15)
+    assert other.state.audio_augmentation == AudioAugmentationSpec(speed=0.1, freq_mask=6)
+    assert other.audio_augmentation_panel.slider("freq_mask").value() == 6
     assert other.state.template_id == "simple_cnn"
     assert other.state.hparams.get("epochs") == 3 and other.state.hparams.get("learning_rate") == 0.005
     assert other.state.val_fraction == pytest.approx(0.3)
