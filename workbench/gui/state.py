@@ -65,18 +65,20 @@ class AppState(QObject):
             self.audio_augmentation = spec
             self.audio_augmentation_changed.emit(spec)
 
-    def augmentation_for_template(self):
-        """The augmentation that applies to the chosen template: sound options for a sound
-        template, image options otherwise (an unknown template gets the image ones; training
-        then reports the template)."""
+    def template_modality(self) -> str:
+        """The chosen template's modality ("image" for an unknown template: training reports it)."""
         from workbench.core.errors import WorkbenchError
         from workbench.core.templates import get_template
 
         try:
-            modality = get_template(self.template_id).modality
+            return get_template(self.template_id).modality
         except WorkbenchError:
-            modality = "image"
-        return self.audio_augmentation if modality == "audio" else self.augmentation
+            return "image"
+
+    def augmentation_for_template(self):
+        """The augmentation that applies to the chosen template: sound options for a sound
+        template, image options otherwise."""
+        return self.audio_augmentation if self.template_modality() == "audio" else self.augmentation
 
     def set_model(self, path: str) -> None:
         if path != self.model_path:

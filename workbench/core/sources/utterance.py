@@ -74,7 +74,11 @@ class Utterance:
     fired_at: int
     peak_dbfs: float
     truncated: bool = False  #: cut at ``max_length_s`` while still loud
-    speech_end: int = -1  #: end of the last loud frame (-1: unknown, treat as ``end``)
+    speech_end: int = -1  #: end of the last loud frame (not given: ``end``)
+
+    def __post_init__(self) -> None:
+        if self.speech_end < 0:
+            self.speech_end = self.end
 
     @property
     def duration(self) -> float:

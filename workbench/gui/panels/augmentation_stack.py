@@ -10,8 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from workbench.core.errors import WorkbenchError
-from workbench.core.templates import get_template
 from workbench.gui.panels.audio_augmentation_panel import AudioAugmentationPanel
 from workbench.gui.panels.augmentation_panel import AugmentationPanel
 from workbench.gui.state import AppState
@@ -41,10 +39,7 @@ class AugmentationStack(QStackedWidget):
 
     @Slot()
     def _follow_state(self, *_args) -> None:
-        try:
-            template_modality = get_template(self._state.template_id).modality
-        except WorkbenchError:
-            template_modality = "image"
+        template_modality = self._state.template_modality()
         scan = self._state.scan
         dataset_modality = scan.modality if scan is not None else None
         sound = template_modality == "audio" or (dataset_modality == "audio" and template_modality == "image")

@@ -18,8 +18,8 @@ def set_progress_deferred(bar: QProgressBar, value: int) -> None:
     """``bar.setValue(value)``, repainted with the next paint cycle instead of at once.
 
     ``QProgressBar.setValue`` repaints synchronously whenever its text changes, which pushes a
-    separate image to the display server for every call. At the ten updates a second training
-    sends, that was the largest cost on the GUI thread (the plots included) under Xvfb. With
+    separate image to the display server for every call. While training updated it ten times a
+    second, that was the largest cost on the GUI thread (the plots included) under Xvfb. With
     updates briefly off the bar only records the value; turning them back on schedules an ordinary
     ``update()``, merged with the rest of the window's repaint.
     """

@@ -264,11 +264,11 @@ class TrainingPanel(QWidget):
     @Slot(dict)
     def _on_batch_ended(self, batch: dict) -> None:
         self._curves.add_batch_point(batch)
-        step = int(batch.get("global_step", 0))
+        now = time.perf_counter()
         if self._first_batch is None:
             # Timing from the first batch leaves TensorFlow's start-up and tracing out of the ETA.
-            self._first_batch = (time.perf_counter(), step)
-        self._latest_batch = (batch, time.perf_counter())
+            self._first_batch = (now, int(batch.get("global_step", 0)))
+        self._latest_batch = (batch, now)
         if not self._readout_timer.isActive():
             self._readout_timer.start()
 

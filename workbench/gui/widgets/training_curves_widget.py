@@ -201,7 +201,7 @@ class TrainingCurvesWidget(QWidget):
         """Show the whole run, 0 to ``epochs``, on the x axis from its start.
 
         The curves then grow into a fixed frame instead of rescaling on every redraw, which also
-        spares pyqtgraph regenerating the epoch axis ten times a second. Panning and the "A"
+        spares pyqtgraph regenerating the epoch axis on every redraw. Panning and the "A"
         (auto-range) button still work as usual.
         """
         self._epoch_span = max(int(epochs), 0)
