@@ -60,23 +60,19 @@ class LiveModel:
         An input that prepares to all zeros (a blank drawing under MNIST-style normalisation) is
         reported as blank without calling the model: a softmax would still name a class.
         """
-        start = time.perf_counter()
-        x = self.predictor.prepare_image(image).astype(np.float32)
-        prepared = time.perf_counter()
-        if not x.any():
-            return LivePrediction(np.zeros(0), x, True, (prepared - start) * 1000.0, 0.0)
-        probabilities = self.predict_prepared(x)
-        done = time.perf_counter()
-        return LivePrediction(probabilities, x, False, (prepared - start) * 1000.0, (done - prepared) * 1000.0)
-
+        return self._prepare_and_predict(lambda: self.predictor.prepare_image(image).astype(np.float32))
 
     def predict_waveform(self, samples: np.ndarray, sample_rate: int) -> LivePrediction:
         """Prepare recorded samples as training did (:meth:`Predictor.prepare_waveform`) and classify.
 
         A silent recording is reported as blank without calling the model.
         """
+        return self._prepare_and_predict(lambda: self.predictor.prepare_waveform(samples, sample_rate))
+
+    def _prepare_and_predict(self, prepare) -> LivePrediction:
+        """Run ``prepare()`` then the model, timing both; an all-zero input is blank (no model call)."""
         start = time.perf_counter()
-        x = self.predictor.prepare_waveform(samples, sample_rate)
+        x = prepare()
         prepared = time.perf_counter()
         if not x.any():
             return LivePrediction(np.zeros(0), x, True, (prepared - start) * 1000.0, 0.0)

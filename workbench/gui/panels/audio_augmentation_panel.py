@@ -25,7 +25,7 @@ from workbench.core.templates import get_template
 from workbench.gui.panels.audio_augmentation_tasks import (
     PREVIEW_CLIPS, PREVIEW_VERSIONS, AudioAugmentationPreview, AudioSampleSource, render_audio_preview,
 )
-from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel
+from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel, add_slider_row
 from workbench.gui.panels.panel_widgets import message_label, named, set_message
 from workbench.gui.state import AppState
 from workbench.gui.widgets.spectrogram_view_widget import SpectrogramViewWidget
@@ -209,24 +209,13 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
         grid = QGridLayout(controls)
         grid.setColumnStretch(1, 1)
         for row, option in enumerate(AudioAugmentationSpec.options()):
-            text = LABELS.get(option.name, option.name)
-            tooltip = option.help
-            label = QLabel(f"{text}:")
-            label.setToolTip(tooltip)
-            slider = named(QSlider(Qt.Orientation.Horizontal), _object_name(option), text, tooltip)
+            slider, value = add_slider_row(grid, row, LABELS.get(option.name, option.name), _object_name(option),
+                                           option.help, "±0.50 × clip")
             if option.kind == "int":
                 slider.setRange(int(option.minimum), int(option.maximum))
             else:
                 step = STEP[option.name]
                 slider.setRange(math.floor(option.minimum / step + 1e-9), math.floor(option.maximum / step + 1e-9))
-            slider.setMinimumWidth(160)
-            label.setBuddy(slider)
-            value = named(QLabel(), _object_name(option).replace("Slider", "Value"), f"{text} value")
-            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("±0.50 × clip"))
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(slider, row, 1)
-            grid.addWidget(value, row, 2)
             self._sliders[option.name], self._value_labels[option.name] = slider, value
         row = len(self._sliders)
         self._reset_button = named(QPushButton("Reset (no augmentation)"), "audioAugResetButton",

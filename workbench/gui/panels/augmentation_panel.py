@@ -21,7 +21,7 @@ from workbench.core.augmentation import FILL_MODES, AugmentationSpec
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.gui.panels.augmentation_tasks import PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview
-from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel
+from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel, add_slider_row
 from workbench.gui.panels.panel_widgets import message_label, named
 from workbench.gui.state import AppState
 from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
@@ -177,19 +177,10 @@ class AugmentationPanel(AugmentationPreviewPanel):
         grid = QGridLayout(controls)
         grid.setColumnStretch(1, 1)
         for row, option in enumerate(SLIDERS):
-            label = QLabel(f"{option.label}:")
-            label.setToolTip(option.tooltip)
-            slider = named(QSlider(Qt.Orientation.Horizontal), option.object_name, option.label, option.tooltip)
+            slider, value = add_slider_row(grid, row, option.label, option.object_name, option.tooltip,
+                                           "100% of images")
             slider.setRange(0, option.steps)
             slider.setPageStep(10 if option.per_unit == 1 else 5)
-            slider.setMinimumWidth(160)
-            label.setBuddy(slider)
-            value = named(QLabel(), option.object_name.replace("Slider", "Value"), f"{option.label} value")
-            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("100% of images"))
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(slider, row, 1)
-            grid.addWidget(value, row, 2)
             self._sliders[option.name], self._value_labels[option.name] = slider, value
         row = len(SLIDERS)
         for offset, (name, text, object_name, tooltip) in enumerate(CHECKS):

@@ -18,15 +18,33 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QGridLayout, QLabel, QSlider, QWidget
 
-from workbench.gui.panels.panel_widgets import set_message
+from workbench.gui.panels.panel_widgets import named, set_message
 from workbench.gui.state import AppState
 from workbench.gui.workers.task_runner import TaskRunner
 
 PREVIEW_DEBOUNCE_MS = 150
 SHUTDOWN_TIMEOUT_MS = 60_000  # the first preview may be inside the TensorFlow import, which cannot stop
+
+
+def add_slider_row(grid: QGridLayout, row: int, text: str, object_name: str, tooltip: str,
+                   widest_value: str) -> tuple[QSlider, QLabel]:
+    """One option's row of the controls: "text:", a slider and its value, right-aligned in a label
+    wide enough for ``widest_value``. The slider's range is the caller's."""
+    label = QLabel(f"{text}:")
+    label.setToolTip(tooltip)
+    slider = named(QSlider(Qt.Orientation.Horizontal), object_name, text, tooltip)
+    slider.setMinimumWidth(160)
+    label.setBuddy(slider)
+    value = named(QLabel(), object_name.replace("Slider", "Value"), f"{text} value")
+    value.setMinimumWidth(value.fontMetrics().horizontalAdvance(widest_value))
+    value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    grid.addWidget(label, row, 0)
+    grid.addWidget(slider, row, 1)
+    grid.addWidget(value, row, 2)
+    return slider, value
 
 
 class AugmentationPreviewPanel(QWidget):
