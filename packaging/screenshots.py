@@ -1,7 +1,8 @@
 """Screenshots of the real window for the README: Data, Model, Augmentation (images and sound),
-Training (live curves), Results and Test. Run under a virtual X server:
+Training (live curves), Results, Test, and the Files tab reading sound files. Run under a virtual X
+server:
 
-    xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots]
+    xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--sound-files-only]
 
 It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
 epochs, open the results) and grabs the window at each step.
@@ -20,10 +21,42 @@ DATA = ROOT.parent / "shared" / "data" / "mnist" / "folders_small"
 SOUND_DATA = ROOT.parent / "shared" / "data" / "fsdd"
 
 
+def long_recording(folder: Path, digits: str = "2619", speaker: str = "george") -> Path:
+    """FSDD words of one speaker, 0.4 s of room noise apart, as one recording (a dropped long file)."""
+    import numpy as np
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(0, 0.001, 3000).astype(np.float32)]
+    for digit in digits:
+        samples, rate = soundfile.read(str(SOUND_DATA / digit / f"{digit}_{speaker}_5.wav"), dtype="float32")
+        parts += [samples, rng.normal(0, 0.001, int(0.4 * rate)).astype(np.float32)]
+    path = folder / f"{speaker}_{digits}.wav"
+    soundfile.write(str(path), np.concatenate(parts), rate)
+    return path
+
+
+def shoot_sound_files(window, wait, shot, tmp: Path) -> None:
+    """The Files tab with the shipped spoken-digit model: two words and a long recording read word by word."""
+    from workbench.core.resources import resource_path
+
+    panel = window.test_panel
+    panel.select_model(str(resource_path("models", "spoken_digits.keras")))
+    panel.tabs.setCurrentWidget(panel.files)
+    paths = [str(SOUND_DATA / "7" / "7_george_2.wav"), str(SOUND_DATA / "3" / "3_george_8.wav"),
+             str(long_recording(tmp))]
+    panel.files.classify(paths)
+    wait(panel.files.predictions_shown)
+    panel.files.select_row(2)
+    shot("test_sound_files", panel)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--sound-files-only", action="store_true",
+                        help="take only the Files-tab shot with the shipped spoken-digit model (no training)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="workbench-shots-")
@@ -34,7 +67,7 @@ def main() -> int:
     from workbench.gui.app import create_application
     from workbench.gui.main_window import MainWindow
 
-    app = create_application([sys.argv[0]])
+    app = create_application([sys.argv[0]])  # noqa: F841  (kept alive for the whole run)
     window = MainWindow()
     window.resize(1360, 900)
     window.show()
@@ -56,6 +89,10 @@ def main() -> int:
         window.grab().save(str(path))
         print(f"saved {path}")
 
+    if args.sound_files_only:
+        shoot_sound_files(window, wait, shot, Path(tmp))
+        window.close()
+        return 0
     window.data_panel.load_path(str(DATA))
     wait(window.data_panel.scan_finished)
     wait(ms=2500)  # thumbnails load in the background
@@ -92,6 +129,7 @@ def main() -> int:
                 break
             wait(ms=500)
         shot("augmentation_audio", window.augmentation_stack)
+        shoot_sound_files(window, wait, shot, Path(tmp))
     window.close()
     return 0
 

@@ -127,8 +127,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from workbench.core.inference import Predictor
 
-    predictions = Predictor.load(args.model).predict_files(args.files, top_k=args.top_k)
-    for p in predictions:
+    predictor = Predictor.load(args.model)
+    if args.words:
+        if predictor.modality != "audio":
+            raise WorkbenchError(f"Expected a sound model for --words. Received: a {predictor.modality} model "
+                                 f"({args.model})")
+        from workbench.core.inference.sound_files import predict_sound_file
+
+        for path in args.files:
+            result = predict_sound_file(predictor, path, top_k=args.top_k)
+            if args.json:
+                _print_json(result.to_dict())
+                continue
+            p = result.prediction
+            print(f"{p.source} ({result.duration_s:.2f} s): " + ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
+            for w in result.words:
+                print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: " + ", ".join(f"{c} {prob:.1%}" for c, prob in w.top))
+        return 0
+    for p in predictor.predict_files(args.files, top_k=args.top_k):
         if args.json:
             _print_json(p.to_dict())
         else:
@@ -196,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("files", nargs="+")
     p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--words", action="store_true",
+                   help="sound models: also find and read each word of a recording longer than the model's clip")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
 

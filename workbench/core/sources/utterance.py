@@ -130,6 +130,13 @@ class UtteranceDetector:
     def set_threshold_db(self, value: float) -> None:
         self.config = replace(self.config, threshold_db=float(value))
 
+    def seed_noise_floor(self, dbfs: float) -> None:
+        """Start from this noise floor instead of calibrating on the first frame.
+
+        For a recording that may begin with speech (a file); the floor adapts from there as usual.
+        """
+        self._floor = float(dbfs)
+
     # ------------------------------------------------------------------------------------- feed
     def feed(self, samples: np.ndarray) -> list[Utterance]:
         """Process the next block of the stream; return the utterances it completed (usually none)."""

@@ -68,6 +68,10 @@ class TestPanel(QWidget):
     def current_model(self) -> str:
         return self._combo.currentData() or ""
 
+    def select_model(self, path: str) -> None:
+        """Test ``path`` (added to the model list if new)."""
+        self._add_model(str(path))
+
     def shutdown(self) -> None:
         for i in range(self.tabs.count()):
             widget = self.tabs.widget(i)

@@ -2,7 +2,8 @@
 
 Scrolling mode keeps a fixed (columns, n_mels) numpy buffer; :meth:`append` shifts it left by the
 new columns and uploads it once, so a 25 Hz timer costs one ``setImage`` per tick whatever the
-number of columns. Static mode (:meth:`set_spectrogram`) shows one clip with a seconds axis.
+number of columns. Static mode (:meth:`set_spectrogram`) shows one clip with a seconds axis, and
+:meth:`set_spans` can mark labelled stretches of it (the words of a recording).
 Levels are fixed for the live view (a quiet room stays dark instead of being stretched to full
 contrast) and follow the clip's loudest bin for a static clip.
 """
@@ -50,6 +51,7 @@ class SpectrogramViewWidget(QWidget):
         self._rate = columns_per_second
         self._buffer = np.full((n_mels, max(1, int(seconds * columns_per_second))), LIVE_LEVELS[0], np.float32)
         self._columns_added = 0
+        self._span_items: list = []
         self.reset(n_mels, columns_per_second)
 
     # --------------------------------------------------------------------------------- scrolling
@@ -94,14 +96,41 @@ class SpectrogramViewWidget(QWidget):
         if levels is None:
             top = float(spectrogram.max()) if spectrogram.size else LIVE_LEVELS[1]
             levels = (top - CLIP_RANGE_DB, top)
+        self._clear_spans()
         self._image.setImage(np.ascontiguousarray(spectrogram.T), autoLevels=False, levels=levels)
         self._image.setRect(QRectF(0, 0, duration, n_mels))
         self._plot.getPlotItem().setRange(xRange=(0, duration), yRange=(0, n_mels), padding=0)
         self._columns_added = frames
 
+    def set_spans(self, spans) -> None:
+        """Mark (start s, end s, label) stretches of the static spectrogram: a framed band each, its
+        label above it."""
+        self._clear_spans()
+        plot = self._plot.getPlotItem()
+        top = self._image.height() if self._image.image is not None else self._n_mels
+        for start, end, label in spans:
+            region = pg.LinearRegionItem((start, end), movable=False, brush=pg.mkBrush(255, 255, 255, 28),
+                                         pen=pg.mkPen(255, 255, 255, 200, width=1.5))
+            text = pg.TextItem(str(label), color=(255, 255, 255), anchor=(0.5, 0.0))
+            text.setPos((start + end) / 2.0, top)
+            for item in (region, text):
+                plot.addItem(item)
+                self._span_items.append(item)
+
+    def spans_shown(self) -> int:
+        """How many stretches are marked (for tests)."""
+        return sum(isinstance(item, pg.LinearRegionItem) for item in self._span_items)
+
     def clear(self) -> None:
+        self._clear_spans()
         self._image.clear()
         self._columns_added = 0
+
+    def _clear_spans(self) -> None:
+        plot = self._plot.getPlotItem()
+        for item in self._span_items:
+            plot.removeItem(item)
+        self._span_items = []
 
     def image(self) -> np.ndarray | None:
         """The array shown (n_mels, frames), or None."""
