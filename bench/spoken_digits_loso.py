@@ -13,6 +13,7 @@ calls after a warm-up; both the traced single-sample call the live tabs use (``L
 the plain ``Predictor.predict_arrays``.
 
     .venv/bin/python bench/spoken_digits_loso.py [--speakers george,theo] [--epochs N] [--model M] [--seed S]
+        [--augment KEY=VALUE ...] [--hparam KEY=VALUE ...]
 
 Needs ../shared/data/fsdd. About 3-5 minutes per speaker on 2 CPU cores.
 """
@@ -41,6 +42,16 @@ def makefile_variable(name: str) -> str:
     if not match:
         raise SystemExit(f"Expected {name} in the Makefile. Received: no such variable")
     return match.group(1).strip()
+
+
+def _override(flags: list[str], option: str, pairs: list[str]) -> list[str]:
+    """``flags`` with ``pairs`` appended to the values of ``option`` (later keys win when parsed)."""
+    if option not in flags:
+        return [*flags, option, *pairs]
+    end = flags.index(option) + 1
+    while end < len(flags) and not flags[end].startswith("--"):
+        end += 1
+    return [*flags[:end], *pairs, *flags[end:]]
 
 
 def fold(speaker: str, flags: list[str], out: Path, scan, epochs: int | None) -> dict:
@@ -108,6 +119,11 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "build" / "bench" / "spoken_digits_loso"))
     parser.add_argument("--model", help="model for the latency figure (default: the shipped one)")
     parser.add_argument("--seed", type=int, help="replace the recipe's seed, to see how much the figures vary")
+    parser.add_argument("--augment", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="augmentation options that override the recipe's (to try a change before "
+                        "putting it in the Makefile)")
+    parser.add_argument("--hparam", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="hyperparameters that override the recipe's")
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"Expected FSDD at {DATA} (see ../shared/data/README.md). Received: no such folder")
@@ -118,6 +134,10 @@ def main() -> int:
         if "--seed" not in flags:
             raise SystemExit("Expected --seed in SPOKEN_DIGITS_FLAGS to replace. Received: none")
         flags[flags.index("--seed") + 1] = str(args.seed)
+    if args.augment:
+        flags = _override(flags, "--augment", args.augment)
+    for pair in args.hparam:  # the CLI takes one --hparam per value; the last of a key wins
+        flags += ["--hparam", pair]
     print(f"recipe: --template {makefile_variable('SPOKEN_DIGITS_TEMPLATE')} {' '.join(flags)}", flush=True)
     scan = scan_dataset(DATA)
     results = []

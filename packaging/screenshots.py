@@ -122,7 +122,8 @@ def main() -> int:
         window.data_panel.load_path(str(SOUND_DATA))
         wait(window.data_panel.scan_finished)
         window.state.set_template("audio_cnn")
-        spec = window.state.audio_augmentation.__class__(speed=0.15, gain_db=6, noise=0.5, freq_mask=8, time_mask=10)
+        spec = window.state.audio_augmentation.__class__(speed=0.15, freq_warp=0.1, gain_db=6, noise=0.5,
+                                                           freq_mask=8, time_mask=10)
         window.state.set_audio_augmentation(spec)
         for _ in range(60):
             if window.audio_augmentation_panel.is_ready():

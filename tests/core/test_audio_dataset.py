@@ -7,7 +7,7 @@ import pytest
 
 from tests.audio_helpers import tone, write_tone_dataset, write_wav
 from workbench.core.audio import AudioConfig
-from workbench.core.audio.augment import AudioAugmentationSpec, augment_audio_samples, mask_spectrograms
+from workbench.core.audio.augment import AudioAugmentationSpec, augment_audio_samples, spec_augment_spectrograms
 from workbench.core.augmentation import AugmentationSpec, augmentation_from_dict, augmentation_from_pairs
 from workbench.core.data import scan_dataset
 from workbench.core.data.pipeline import Subset, make_tf_dataset, split_dataset, subset_arrays
@@ -105,7 +105,8 @@ def test_augment_audio_samples_previews_what_training_does():
     np.testing.assert_array_equal(out, augment_audio_samples(clip[None], spec, n=6, seed=0))
     assert len({int(np.argmax(np.abs(v) > 0.01)) for v in out[0]}) > 1  # shifted by different amounts
     np.testing.assert_array_equal(augment_audio_samples(clip, AudioAugmentationSpec(), n=2)[0, 1], clip)
-    masked = mask_spectrograms(np.ones((2, 64, 64), np.float32), AudioAugmentationSpec(freq_mask=8, time_mask=8), 0)
+    masked = spec_augment_spectrograms(np.ones((2, 64, 64), np.float32), AudioAugmentationSpec(freq_mask=8, time_mask=8),
+                                       AudioConfig(), 0)
     assert masked.shape == (2, 64, 64) and (masked == 0).any()
 
 

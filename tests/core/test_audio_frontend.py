@@ -105,6 +105,46 @@ def test_spec_augment_masks_only_in_training():
         assert np.array_equal(sample, rows[:, None] | cols[None, :])
 
 
+def test_frequency_warp_moves_a_tone_by_the_factor_and_only_in_training(frontend):
+    from workbench.core.audio.layers import SpecAugment
+
+    config = AudioConfig(sample_rate=8000)
+    features = frontend.log_mel(tone(1000.0, 1.0, 8000), config)[None, ..., None]
+    centres = frontend.mel_center_frequencies(config)
+    layer = SpecAugment(freq_warp=0.2, fmin=config.fmin, fmax=config.mel_fmax, seed=4)
+    np.testing.assert_array_equal(np.asarray(layer(features, training=False)), features)
+    peak = lambda f: float(centres[int(np.argmax(f[0, 32, :, 0]))])  # noqa: E731
+    assert abs(peak(features) - 1000.0) < 60.0
+    moved = [peak(np.asarray(layer(features, training=True))) for _ in range(12)]
+    # Each draw stretches by its own factor within ±20%; the band grid is ~5% wide at 1 kHz.
+    assert all(780.0 <= f <= 1260.0 for f in moved), moved
+    assert min(moved) < 950.0 and max(moved) > 1050.0, moved
+    # The warp keeps the time axis: every frame of the steady tone moves alike.
+    warped = np.asarray(layer(features, training=True))
+    assert len({int(np.argmax(frame)) for frame in warped[0, 2:-2, :, 0]}) == 1
+
+
+def test_frequency_warp_is_saved_with_the_model_and_needs_band_frequencies(tmp_path):
+    import keras
+
+    from workbench.core.audio.augment import AudioAugmentationSpec, configure_spec_augment
+    from workbench.core.audio.layers import SpecAugment
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.templates import get_template
+
+    spec = get_template("audio_cnn")
+    hp = spec.resolve_hparams({"sample_rate": 8000, "base_filters": 4, "blocks": 2})
+    model = spec.build(3, spec.input_shape_for(hp), hp)
+    assert configure_spec_augment(model, AudioAugmentationSpec(freq_warp=0.15)) == 1
+    model.save(tmp_path / "m.keras")
+    layer = keras.models.load_model(tmp_path / "m.keras", compile=False).get_layer("spec_augment")
+    assert (layer.freq_warp, layer.fmin, layer.fmax) == (0.15, 20.0, 4000.0)
+    bare = keras.Sequential([keras.Input((8, 16, 1)), SpecAugment()])
+    with pytest.raises(WorkbenchError, match="Received: layer"):
+        configure_spec_augment(bare, AudioAugmentationSpec(freq_warp=0.1))
+    assert configure_spec_augment(bare, AudioAugmentationSpec(freq_mask=2)) == 1
+
+
 def test_too_short_a_clip_is_an_error():
     with pytest.raises(DatasetError, match="Received"):
         AudioConfig(sample_rate=8000, duration=0.01)

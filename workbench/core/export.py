@@ -18,7 +18,7 @@ import numpy as np
 from workbench.core.errors import DatasetError, ExportError
 from workbench.core.evaluation import output_to_probabilities
 from workbench.core.inference import Predictor
-from workbench.core.sidecar import sidecar_path, write_sidecar
+from workbench.core.sidecar import write_sidecar
 
 FORMATS = ("keras", "savedmodel", "tflite")
 QUANTIZATIONS = ("none", "dynamic", "int8")

@@ -89,6 +89,18 @@ def test_frequency_masks_show_as_flat_bands_on_the_spectrograms(qtbot, panel, st
     np.testing.assert_allclose(preview.augmented, np.repeat(preview.originals[:, None], PREVIEW_VERSIONS, 1), atol=1e-6)
 
 
+def test_formant_shift_moves_the_spectrogram_but_not_the_sound(qtbot, panel, state):
+    panel.slider("freq_warp").setValue(20)  # 0.01 per step
+    assert state.audio_augmentation.freq_warp == pytest.approx(0.2)
+    assert panel.value_label("freq_warp").text() == "±20%"
+    assert not panel.slider("mask_count").isEnabled()  # no masks: their count shapes nothing
+    preview = wait_ready(qtbot, panel)
+    originals = np.repeat(preview.original_features[:, None], PREVIEW_VERSIONS, 1)
+    assert not np.allclose(preview.augmented_features, originals, atol=1e-3)
+    # The warp acts on the spectrogram, so the waveforms (what Play plays) are untouched.
+    np.testing.assert_allclose(preview.augmented, np.repeat(preview.originals[:, None], PREVIEW_VERSIONS, 1), atol=1e-6)
+
+
 def test_the_noise_snr_range_stays_a_range(panel, state):
     assert not panel.slider("snr_min").isEnabled()  # shapes the noise only, which is off
     panel.slider("noise").setValue(10)

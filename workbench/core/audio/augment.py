@@ -7,7 +7,8 @@ lists every option with its range and help so a form can be built from it.
 - Time shift, speed perturbation, random microphone colouring (EQ), gain and additive noise change
   the waveform of training batches (training split only) with stateless random ops seeded per
   batch, so runs are reproducible and every epoch sees new draws.
-- Time and frequency masks (SpecAugment) act on the log-mel inside the model, through the
+- Frequency warping (vocal tract length perturbation) and time and frequency masks (SpecAugment)
+  act on the log-mel inside the model, through the
   :class:`~workbench.core.audio.layers.SpecAugment` layer, which is a no-op outside training.
 
 Speed perturbation resamples the clip by a random factor (Kaldi-style): a faster clip is shorter
@@ -24,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from workbench.core.audio.config import AudioConfig
 from workbench.core.errors import WorkbenchError
 
 
@@ -45,6 +47,9 @@ _OPTIONS = (
                        "Largest shift of the sound in time, as a fraction of the clip (either way).", "× clip"),
     AugmentationOption("speed", "float", 0.0, 0.0, 0.3,
                        "Largest speed change (0.1 = 0.9× to 1.1×); changes tempo and pitch like another voice.", "±"),
+    AugmentationOption("freq_warp", "float", 0.0, 0.0, 0.3,
+                       "Vocal tract length perturbation: largest stretch of the spectrogram's frequency axis "
+                       "(0.1 = 0.9× to 1.1×) at the same tempo, like a longer or shorter vocal tract.", "±"),
     AugmentationOption("gain_db", "float", 0.0, 0.0, 24.0, "Largest level change either way.", "dB"),
     AugmentationOption("eq", "float", 0.0, 0.0, 0.9,
                        "Random microphone colouring: a short random filter tilting the spectrum (0.5 ≈ ±10 dB "
@@ -77,6 +82,7 @@ class AudioAugmentationSpec:
     freq_mask: int = 0
     time_mask: int = 0
     mask_count: int = 2
+    freq_warp: float = 0.0
 
     def __post_init__(self) -> None:
         for option in _OPTIONS:
@@ -102,8 +108,13 @@ class AudioAugmentationSpec:
         return bool(self.freq_mask or self.time_mask)
 
     @property
+    def spectrogram_enabled(self) -> bool:
+        """Whether anything acts on the log-mel inside the model (warp or masks, in SpecAugment)."""
+        return bool(self.freq_warp) or self.masks_enabled
+
+    @property
     def enabled(self) -> bool:
-        return self.waveform_enabled or self.masks_enabled
+        return self.waveform_enabled or self.spectrogram_enabled
 
     def to_dict(self) -> dict[str, Any]:
         return {"modality": "audio", **asdict(self)}
@@ -190,7 +201,8 @@ def augment_waveforms(batch, seed, spec: AudioAugmentationSpec):
 
 
 def configure_spec_augment(model, spec: AudioAugmentationSpec) -> int:
-    """Set the masks of every SpecAugment layer in ``model`` from ``spec``; returns how many were set.
+    """Set the warp and masks of every SpecAugment layer in ``model`` from ``spec``; returns how many
+    layers were set.
 
     Called before ``fit`` traces the model. The values are saved with the model (they document the
     run) and never act at inference.
@@ -199,7 +211,12 @@ def configure_spec_augment(model, spec: AudioAugmentationSpec) -> int:
 
     layers = [layer for layer in model._flatten_layers() if isinstance(layer, SpecAugment)]
     for layer in layers:
+        if spec.freq_warp and not layer.fmax:
+            raise WorkbenchError(f"Frequency warp expects a SpecAugment layer that knows its band frequencies "
+                                 f"(built by this version's audio templates). Received: layer '{layer.name}' "
+                                 "without fmin/fmax; rebuild the model from its template or set freq_warp=0")
         layer.freq_mask, layer.time_mask, layer.mask_count = spec.freq_mask, spec.time_mask, spec.mask_count
+        layer.freq_warp = spec.freq_warp
     return len(layers)
 
 
@@ -208,7 +225,7 @@ def augment_audio_samples(waveforms: np.ndarray, spec: AudioAugmentationSpec, n:
     """``n`` augmented versions of each prepared clip: (len(waveforms), n, samples) float32.
 
     The very function training runs, for the GUI's preview and playback. Masks (SpecAugment) act on
-    the spectrogram, not the waveform; :func:`mask_spectrograms` previews them.
+    the spectrogram, not the waveform; :func:`spec_augment_spectrograms` previews them and the warp.
     """
     waveforms = np.asarray(waveforms, np.float32)
     if waveforms.ndim == 1:
@@ -220,10 +237,13 @@ def augment_audio_samples(waveforms: np.ndarray, spec: AudioAugmentationSpec, n:
     return repeated.reshape(waveforms.shape[0], n, waveforms.shape[1])
 
 
-def mask_spectrograms(features: np.ndarray, spec: AudioAugmentationSpec, seed: int | None = None) -> np.ndarray:
-    """SpecAugment masks on (batch, frames, n_mels) log-mel features, as in training (for previews)."""
+def spec_augment_spectrograms(features: np.ndarray, spec: AudioAugmentationSpec, config: AudioConfig,
+                              seed: int | None = None) -> np.ndarray:
+    """The SpecAugment layer's frequency warp and masks on (batch, frames, n_mels) log-mel features
+    of ``config``'s front end, as in training (for previews)."""
     from workbench.core.audio.layers import SpecAugment
 
     features = np.asarray(features, np.float32)
-    layer = SpecAugment(spec.freq_mask, spec.time_mask, spec.mask_count, seed=seed)
+    layer = SpecAugment(spec.freq_mask, spec.time_mask, spec.mask_count, seed=seed, freq_warp=spec.freq_warp,
+                        fmin=config.fmin, fmax=config.mel_fmax)
     return np.asarray(layer(features[..., None], training=True))[..., 0]

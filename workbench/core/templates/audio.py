@@ -58,7 +58,7 @@ def audio_features(input_shape, hp):
     config = audio_config(hp, int(input_shape[0]))
     inputs = keras.Input(shape=(config.num_samples,), name="waveform")
     x = LogMelSpectrogram.from_config_of(config, name="log_mel")(inputs)
-    return inputs, SpecAugment(name="spec_augment")(x)
+    return inputs, SpecAugment(fmin=config.fmin, fmax=config.mel_fmax, name="spec_augment")(x)
 
 
 def build_audio_spectrogram_cnn(num_classes: int, input_shape, hp):

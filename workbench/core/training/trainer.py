@@ -18,7 +18,7 @@ from typing import Any
 from workbench.core.augmentation import AugmentationSpec, augmentation_spec_class
 from workbench.core.data.pipeline import make_tf_dataset, split_dataset
 from workbench.core.data.scan import ScanReport, scan_dataset
-from workbench.core.errors import DatasetError, TrainingError
+from workbench.core.errors import DatasetError
 from workbench.core.sidecar import library_versions, write_sidecar
 from workbench.core.templates import get_template
 from workbench.core.training.events import CancelToken, TrainingListeners
@@ -105,7 +105,8 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
         make_tf_dataset(split.val, input_shape, hp["batch_size"], preprocessing=preprocessing),
         sigmoid) if split.val else None
     model = spec.build(num_classes, input_shape, hp)
-    masks_ignored = spec.modality == "audio" and augmentation.masks_enabled and not _configure_masks(model, augmentation)
+    spectrogram_ignored = (spec.modality == "audio" and augmentation.spectrogram_enabled
+                           and not _configure_masks(model, augmentation))
     model.compile(
         optimizer=_optimizer(hp["optimizer"], hp["learning_rate"]),
         loss="binary_crossentropy" if sigmoid else "sparse_categorical_crossentropy",
@@ -134,8 +135,9 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     listeners.run_started(started)
     listeners.log(f"Training {spec.title} on {len(split.train)} samples, validating on {started['num_val']} "
                   f"({split.info['method']} split); run folder {run_dir}")
-    if masks_ignored:
-        listeners.log(f"Template '{spec.id}' has no SpecAugment layer: the time/frequency masks are not applied.")
+    if spectrogram_ignored:
+        listeners.log(f"Template '{spec.id}' has no SpecAugment layer: the frequency warp and the time/frequency "
+                      "masks are not applied.")
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}
     status, message = "completed", ""

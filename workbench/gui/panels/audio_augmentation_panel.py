@@ -33,13 +33,13 @@ from workbench.gui.workers.playback import playback_job
 from workbench.gui.workers.task_runner import TaskRunner
 
 #: Slider resolution per option (a whole number for counts); finer steps than these are not audible.
-STEP = {"time_shift": 0.01, "speed": 0.01, "gain_db": 0.5, "eq": 0.05, "noise": 0.05, "snr_min": 1.0,
+STEP = {"time_shift": 0.01, "speed": 0.01, "freq_warp": 0.01, "gain_db": 0.5, "eq": 0.05, "noise": 0.05, "snr_min": 1.0,
         "snr_max": 1.0}
-LABELS = {"time_shift": "Time shift", "speed": "Speed / pitch", "gain_db": "Gain", "eq": "Microphone colour",
-          "noise": "Added noise", "snr_min": "Noise SNR from", "snr_max": "Noise SNR to",
+LABELS = {"time_shift": "Time shift", "speed": "Speed / pitch", "freq_warp": "Formant shift", "gain_db": "Gain",
+          "eq": "Microphone colour", "noise": "Added noise", "snr_min": "Noise SNR from", "snr_max": "Noise SNR to",
           "freq_mask": "Frequency masks", "time_mask": "Time masks", "mask_count": "Masks of each kind"}
 #: Options whose zero means "off" (the SNR range and the mask count only shape other options).
-SWITCHES = ("time_shift", "speed", "gain_db", "eq", "noise", "freq_mask", "time_mask")
+SWITCHES = ("time_shift", "speed", "freq_warp", "gain_db", "eq", "noise", "freq_mask", "time_mask")
 
 
 def _object_name(option: AugmentationOption) -> str:
@@ -53,7 +53,7 @@ def value_text(option: AugmentationOption, value: float) -> str:
         return "off"
     if option.name == "time_shift":
         return f"±{value:.2f} × clip"
-    if option.name == "speed":
+    if option.name in ("speed", "freq_warp"):
         return f"±{value:.0%}"
     if option.name == "gain_db":
         return f"±{value:g} dB"
@@ -93,6 +93,10 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
     # ----------------------------------------------------------------------------------- public
     def slider(self, name: str) -> QSlider:
         return self._sliders[name]
+
+    def value_label(self, name: str) -> QLabel:
+        """The text next to option ``name``'s slider."""
+        return self._value_labels[name]
 
     def play_button(self, clip: int, version: int) -> QPushButton:
         """The Play button under clip ``clip``'s original (version 0) or augmented version ``version``."""
@@ -182,8 +186,8 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
                 view.set_spectrogram(preview.augmented_features[row, version], per_second, levels)
         if not preview.spec.enabled:
             return "Augmentation is off: training hears the clips as they are. Move a slider to try it."
-        masks = (" Masks act on the spectrogram only: Play lets you hear the other changes."
-                 if preview.spec.masks_enabled else "")
+        masks = (" Formant shift and masks act on the spectrogram only: Play lets you hear the other changes."
+                 if preview.spec.spectrogram_enabled else "")
         return (f"Each row: a random clip as training reads it, then {PREVIEW_VERSIONS} versions made by "
                 f"the code training runs, as the model's log-mel spectrogram.{masks}")
 
@@ -222,8 +226,8 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
                                    "Reset sound augmentation", "Switch every sound augmentation off.")
         grid.addWidget(self._reset_button, row, 0, 1, 3)
         note = QLabel("Each epoch every training clip gets new random changes within these limits: another "
-                      "speed and pitch, level, microphone colour and noise, and masked bands and moments, so the "
-                      "model learns what does not change a class. Validation clips, the microphone and the "
+                      "speed and pitch, formants, level, microphone colour and noise, and masked bands and moments, "
+                      "so the model learns what does not change a class. Validation clips, the microphone and the "
                       "saved model hear the sounds as they are.")
         note.setObjectName("audioAugNoteLabel")
         note.setWordWrap(True)

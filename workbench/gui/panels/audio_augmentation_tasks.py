@@ -3,8 +3,8 @@
 No Qt here: :func:`render_audio_preview` runs on a TaskRunner thread. The clips are prepared by
 ``load_clip_for_model`` (the training pipeline's decode, trim, normalise and fit), the waveform
 changes by ``augment_audio_samples`` (the function training maps over its batches), and the
-spectrograms by the model's own log-mel front end, with the SpecAugment masks of the model's
-``SpecAugment`` layer drawn on them — what the network is shown in training.
+spectrograms by the model's own log-mel front end, with the frequency warp and masks of the model's
+``SpecAugment`` layer applied to them — what the network is shown in training.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.audio.augment import AudioAugmentationSpec, augment_audio_samples, mask_spectrograms
+from workbench.core.audio.augment import AudioAugmentationSpec, augment_audio_samples, spec_augment_spectrograms
 from workbench.core.audio.config import AudioConfig
 from workbench.core.data.scan import ScanCancelled, ScanReport
 from workbench.core.errors import DatasetError
@@ -118,7 +118,7 @@ def render_audio_preview(
     k, n, length = augmented.shape
     original_features = log_mel(originals, config)
     features = log_mel(augmented.reshape(k * n, length), config)
-    if spec.masks_enabled:
-        features = mask_spectrograms(features, spec, seed=source.seed)
+    if spec.spectrogram_enabled:
+        features = spec_augment_spectrograms(features, spec, config, seed=source.seed)
     return AudioAugmentationPreview(originals, augmented, original_features,
                                     features.reshape(k, n, *features.shape[1:]), names, spec, source)
