@@ -33,8 +33,8 @@ from workbench.gui.workers.playback import playback_job
 from workbench.gui.workers.task_runner import TaskRunner
 
 #: Slider resolution per option (a whole number for counts); finer steps than these are not audible.
-STEP = {"time_shift": 0.01, "speed": 0.01, "freq_warp": 0.01, "gain_db": 0.5, "eq": 0.05, "noise": 0.05, "snr_min": 1.0,
-        "snr_max": 1.0}
+STEP = {"time_shift": 0.01, "speed": 0.01, "freq_warp": 0.01, "gain_db": 0.5, "eq": 0.05, "noise": 0.05,
+        "snr_min": 1.0, "snr_max": 1.0}
 LABELS = {"time_shift": "Time shift", "speed": "Speed / pitch", "freq_warp": "Formant shift", "gain_db": "Gain",
           "eq": "Microphone colour", "noise": "Added noise", "snr_min": "Noise SNR from", "snr_max": "Noise SNR to",
           "freq_mask": "Frequency masks", "time_mask": "Time masks", "mask_count": "Masks of each kind"}

@@ -222,8 +222,9 @@ class FilesTestWidget(QWidget):
             self._add_row(thumb, Path(data["source"]).name, *cells)
             self._rows.append(("file", heard))
             for index, word in enumerate(words if len(words) > 1 else []):
-                self._add_row(QTableWidgetItem(), f"   ↳ word {index + 1}, {word['start_s']:.2f}–{word['end_s']:.2f} s",
-                              f"{word['label']}  ({word['top'][0]['probability']:.1%})", _top_text(word["top"]))
+                where = f"   ↳ word {index + 1}, {word['start_s']:.2f}–{word['end_s']:.2f} s"
+                self._add_row(QTableWidgetItem(), where, f"{word['label']}  ({word['top'][0]['probability']:.1%})",
+                              _top_text(word["top"]))
                 self._rows.append(("word", heard, index))
         self._table.resizeColumnsToContents()
         self._status.setText(f"{len(results)} file(s) classified with {Path(self._model_path).name}."
@@ -251,8 +252,8 @@ class FilesTestWidget(QWidget):
         name = Path(heard.prediction.source).name
         if what == "word":
             word = heard.words[index[0]]
-            self.detail.show_clip(f"{name}, word {index[0] + 1} ({word.start_s:.2f}–{word.end_s:.2f} s): the clip the "
-                                  f"model read", word.clip, heard.sample_rate, word.features, self._class_names,
+            self.detail.show_clip(f"{name}, word {index[0] + 1} ({word.start_s:.2f}–{word.end_s:.2f} s): the clip "
+                                  "the model read", word.clip, heard.sample_rate, word.features, self._class_names,
                                   word.probabilities)
         elif len(heard.words) > 1:
             self.detail.show_recording(f"{name}: the whole {heard.duration_s:.2f} s recording and the words found",
