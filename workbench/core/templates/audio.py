@@ -124,8 +124,9 @@ AUDIO_CNN = TemplateSpec(
     title="Audio CNN (Conv-BatchNorm)",
     description="Four blocks of two 3×3 convolutions with batch normalisation and ReLU, pooling between "
     "blocks, then an average over time (keeping the frequency axis) and dropout, over the same in-model "
-    "64×64 log-mel front end: about 300k weights (1.3 MB). With speed, shift, EQ, noise and SpecAugment "
-    "augmentation it reads a new speaker's digits at 90-99% (FSDD, leave-one-speaker-out).",
+    "64×64 log-mel front end: about 300k weights (1.3 MB). With speed, formant, shift, EQ, noise and "
+    "SpecAugment augmentation on 0.8 s clips of 96 frames it reads a new speaker's digits at 89.6-99.0% "
+    "(FSDD, leave-one-speaker-out, 14 folds over 4 seeds).",
     modality="audio",
     input_shape=(_DEFAULT_CONFIG.num_samples,),
     builder=build_audio_cnn,
