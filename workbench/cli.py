@@ -135,7 +135,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from workbench.core.inference.sound_files import predict_sound_file
 
         for path in args.files:
-            result = predict_sound_file(predictor, path, top_k=args.top_k)
+            result = predict_sound_file(predictor, path, top_k=args.top_k, display=False)
             if args.json:
                 _print_json(result.to_dict())
                 continue

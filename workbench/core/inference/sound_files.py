@@ -48,7 +48,7 @@ class SoundFilePrediction:
     Attributes:
         prediction: top-k of the file's prepared clip (as training reads the file).
         clip: that clip, (num_samples,) float32 at ``sample_rate``.
-        features: its log-mel as the model computes it, (frames, n_mels).
+        features: its log-mel as the model computes it, (frames, n_mels); None when not asked for.
         duration_s: the whole recording's length.
         words: words of a recording longer than the clip (empty for one-word files).
         recording: the whole recording at ``sample_rate`` when it is longer than the clip, else None;
@@ -58,7 +58,7 @@ class SoundFilePrediction:
     prediction: Prediction
     clip: np.ndarray
     sample_rate: int
-    features: np.ndarray
+    features: np.ndarray | None
     duration_s: float
     words: list[WordPrediction] = field(default_factory=list)
     recording: np.ndarray | None = field(default=None, repr=False)
@@ -86,8 +86,12 @@ def find_words(samples: np.ndarray, sample_rate: int, config: DetectorConfig | N
 
 
 def predict_sound_file(predictor: Predictor, path: str | Path, top_k: int = 3, *,
-                       words: bool = True) -> SoundFilePrediction:
-    """Predict a sound file; with ``words``, also each word of a recording longer than the clip."""
+                       words: bool = True, display: bool = True) -> SoundFilePrediction:
+    """Predict a sound file; with ``words``, also each word of a recording longer than the clip.
+
+    ``display`` adds what a viewer shows: the log-mel of every clip and the whole recording (the
+    command line prints only labels, and skips that work on long recordings).
+    """
     from workbench.core.audio.clips import prepare_clip
     from workbench.core.audio.frontend import log_mel
     from workbench.core.audio.io import load_audio
@@ -97,14 +101,15 @@ def predict_sound_file(predictor: Predictor, path: str | Path, top_k: int = 3, *
     clip = prepare_clip(samples, config)
     probabilities = predictor.predict_arrays(clip[None])[0]
     prediction = Prediction(str(path), [float(p) for p in probabilities], predictor.top_k(probabilities, top_k))
-    result = SoundFilePrediction(prediction, clip, config.sample_rate, log_mel(clip, config),
+    result = SoundFilePrediction(prediction, clip, config.sample_rate, log_mel(clip, config) if display else None,
                                  samples.size / config.sample_rate)
     if words and samples.size > config.num_samples:
-        result.recording, result.recording_features = samples, log_mel(samples, config)
+        result.recording = samples
+        result.recording_features = log_mel(samples, config) if display else None
         found = find_words(samples, config.sample_rate)
         if found:
             batch = np.stack([predictor.prepare_waveform(u.samples, u.sample_rate) for u in found])
-            features = log_mel(batch, config)
+            features = log_mel(batch, config) if display else [None] * len(found)
             for utterance, word, probs, word_features in zip(found, batch, predictor.predict_arrays(batch), features):
                 result.words.append(WordPrediction(str(path), [float(p) for p in probs], predictor.top_k(probs, top_k),
                                                    start_s=utterance.start / config.sample_rate,

@@ -25,7 +25,9 @@ from workbench.core.templates import get_template
 from workbench.gui.panels.audio_augmentation_tasks import (
     PREVIEW_CLIPS, PREVIEW_VERSIONS, AudioAugmentationPreview, AudioSampleSource, render_audio_preview,
 )
-from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel, add_slider_row
+from workbench.gui.panels.augmentation_preview_base import (
+    AugmentationPreviewPanel, add_controls_footer, add_slider_row, preview_header,
+)
 from workbench.gui.panels.panel_widgets import message_label, named, set_message
 from workbench.gui.state import AppState
 from workbench.gui.widgets.spectrogram_view_widget import SpectrogramViewWidget
@@ -224,24 +226,17 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
         row = len(self._sliders)
         self._reset_button = named(QPushButton("Reset (no augmentation)"), "audioAugResetButton",
                                    "Reset sound augmentation", "Switch every sound augmentation off.")
-        grid.addWidget(self._reset_button, row, 0, 1, 3)
-        note = QLabel("Each epoch every training clip gets new random changes within these limits: another "
-                      "speed and pitch, formants, level, microphone colour and noise, and masked bands and moments, "
-                      "so the model learns what does not change a class. Validation clips, the microphone and the "
-                      "saved model hear the sounds as they are.")
-        note.setObjectName("audioAugNoteLabel")
-        note.setWordWrap(True)
-        grid.setRowMinimumHeight(row + 1, 8)
-        grid.addWidget(note, row + 2, 0, 1, 3)
-        grid.setRowStretch(row + 3, 1)
+        add_controls_footer(grid, row, self._reset_button,
+                            "Each epoch every training clip gets new random changes within these limits: another "
+                            "speed and pitch, formants, level, microphone colour and noise, and masked bands and "
+                            "moments, so the model learns what does not change a class. Validation clips, the "
+                            "microphone and the saved model hear the sounds as they are.", "audioAugNoteLabel")
 
         preview_box = QGroupBox("Preview on your data")
         self._status_label = message_label("audioAugPreviewStatus", "Sound augmentation preview status")
         self._new_samples_button = named(QPushButton("New samples"), "audioAugNewSamplesButton",
                                          "New preview clips", "Pick other random clips (and other random changes).")
-        header = QHBoxLayout()
-        header.addWidget(self._status_label, 1)
-        header.addWidget(self._new_samples_button, 0, Qt.AlignmentFlag.AlignTop)
+        header = preview_header(self._status_label, self._new_samples_button)
         cells_grid = QGridLayout()
         for column, title in enumerate(["original", *[f"#{i + 1}" for i in range(PREVIEW_VERSIONS)]]):
             heading = QLabel(title)

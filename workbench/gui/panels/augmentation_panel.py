@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, Slot
+from PySide6.QtCore import QSignalBlocker, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
     QWidget,
@@ -21,7 +21,9 @@ from workbench.core.augmentation import FILL_MODES, AugmentationSpec
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.gui.panels.augmentation_tasks import PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview
-from workbench.gui.panels.augmentation_preview_base import AugmentationPreviewPanel, add_slider_row
+from workbench.gui.panels.augmentation_preview_base import (
+    AugmentationPreviewPanel, add_controls_footer, add_slider_row, preview_header,
+)
 from workbench.gui.panels.panel_widgets import message_label, named
 from workbench.gui.state import AppState
 from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
@@ -197,15 +199,10 @@ class AugmentationPanel(AugmentationPreviewPanel):
         grid.addWidget(self._fill_combo, row, 1, 1, 2)
         self._reset_button = named(QPushButton("Reset (no augmentation)"), "augResetButton", "Reset augmentation",
                                    "Switch every augmentation off.")
-        grid.addWidget(self._reset_button, row + 1, 0, 1, 3)
-        note = QLabel("Each epoch every training image gets new random changes within these limits, so "
-                      "the model learns what does not change a class. Validation and test images, and "
-                      "the saved model, are left as they are.")
-        note.setObjectName("augNoteLabel")
-        note.setWordWrap(True)
-        grid.setRowMinimumHeight(row + 2, 8)
-        grid.addWidget(note, row + 3, 0, 1, 3)
-        grid.setRowStretch(row + 4, 1)
+        add_controls_footer(grid, row + 1, self._reset_button,
+                            "Each epoch every training image gets new random changes within these limits, so "
+                            "the model learns what does not change a class. Validation and test images, and "
+                            "the saved model, are left as they are.", "augNoteLabel")
 
         preview_box = QGroupBox("Preview on your data")
         self._status_label = message_label("augPreviewStatus", "Preview status")
@@ -214,9 +211,7 @@ class AugmentationPanel(AugmentationPreviewPanel):
                            "augPreviewGrid", "Augmentation preview")
         self._new_samples_button = named(QPushButton("New samples"), "augNewSamplesButton", "New preview samples",
                                          "Pick other random images (and other random changes) to preview.")
-        header = QHBoxLayout()
-        header.addWidget(self._status_label, 1)
-        header.addWidget(self._new_samples_button, 0, Qt.AlignmentFlag.AlignTop)
+        header = preview_header(self._status_label, self._new_samples_button)
         preview_layout = QVBoxLayout(preview_box)
         preview_layout.addLayout(header)
         preview_layout.addWidget(self._grid, 1)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from workbench.gui.panels.panel_widgets import named, set_message
 from workbench.gui.state import AppState
@@ -45,6 +45,27 @@ def add_slider_row(grid: QGridLayout, row: int, text: str, object_name: str, too
     grid.addWidget(slider, row, 1)
     grid.addWidget(value, row, 2)
     return slider, value
+
+
+def add_controls_footer(grid: QGridLayout, row: int, reset_button: QPushButton, note_text: str,
+                        note_name: str) -> None:
+    """Below the option rows: the Reset button, a gap, the note on what augmentation does, and a
+    stretch that keeps the controls at the top."""
+    grid.addWidget(reset_button, row, 0, 1, 3)
+    note = QLabel(note_text)
+    note.setObjectName(note_name)
+    note.setWordWrap(True)
+    grid.setRowMinimumHeight(row + 1, 8)
+    grid.addWidget(note, row + 2, 0, 1, 3)
+    grid.setRowStretch(row + 3, 1)
+
+
+def preview_header(status_label: QLabel, new_samples_button: QPushButton) -> QHBoxLayout:
+    """The preview's first line: its status message, and "New samples" at the top right."""
+    header = QHBoxLayout()
+    header.addWidget(status_label, 1)
+    header.addWidget(new_samples_button, 0, Qt.AlignmentFlag.AlignTop)
+    return header
 
 
 class AugmentationPreviewPanel(QWidget):
