@@ -164,9 +164,17 @@ def test_same_seed_gives_the_same_history(completed, three_classes, tmp_path):
         np.testing.assert_allclose(again.history[key], values, rtol=1e-6, err_msg=key)
 
 
-def test_cancel_at_the_first_batch_stops_within_the_epoch(three_classes, tmp_path, unthrottled):
+def test_cancel_at_the_first_batch_stops_within_the_epoch(three_classes, tmp_path, unthrottled, monkeypatch):
+    import keras
+
     token = CancelToken()
     after_cancel: list[dict] = []
+    # A stopped run must not validate its partial epoch: in the first epoch that traces the test
+    # step, which is what made Stop take seconds on a busy machine.
+    evaluations: list[bool] = []
+    evaluate = keras.Model.evaluate
+    monkeypatch.setattr(keras.Model, "evaluate",
+                        lambda self, *a, **k: evaluations.append(token.cancelled) or evaluate(self, *a, **k))
 
     def on_batch(payload):
         if token.cancelled:
@@ -186,6 +194,7 @@ def test_cancel_at_the_first_batch_stops_within_the_epoch(three_classes, tmp_pat
     assert result.model_path is not None and result.model_path.is_file()
     assert (tmp_path / "run" / "model.json").is_file()
     assert recorder.of("run_finished")[0]["status"] == "cancelled"
+    assert True not in evaluations, "the partial epoch was validated after the Stop"
 
 
 def _nan_model(num_classes, input_shape, hp):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThread
-from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit,
-                               QScrollBar)
+from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QScrollBar
 
+from tests.gui.stop_timing import StopTiming
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.augmentation import AugmentationSpec
@@ -71,10 +70,9 @@ def test_stop_mid_epoch_returns_within_two_seconds(qtbot, make_window):
         window.training_panel.findChild(QAbstractButton, "trainStartButton").click()
     assert first_batch.args[0]["step"] < first_batch.args[0]["steps_per_epoch"]
     stop = window.training_panel.findChild(QAbstractButton, "trainStopButton")
-    with qtbot.waitSignal(window.controller.finished, timeout=10_000):
-        clicked = time.perf_counter()
-        stop.click()
-    assert time.perf_counter() - clicked < 2.0
+    timing = StopTiming(window.controller)
+    elapsed = timing.click(qtbot, window.controller.finished, stop, timeout_ms=10_000)
+    assert elapsed < 2.0, f"Stop took {elapsed:.2f} s; {timing.timeline()}"
     assert window.training_panel.findChild(QAbstractButton, "trainStartButton").isEnabled()
 
 

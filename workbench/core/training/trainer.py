@@ -145,6 +145,10 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
         fit = model.fit(train_ds, validation_data=val_ds, epochs=hp["epochs"], callbacks=callbacks, verbose=0,
                         shuffle=False)  # the tf.data pipeline shuffles
         history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    except cb.StopRequested:
+        # The epochs completed before the Stop; Keras hands its History to the model when fit starts.
+        recorded = getattr(getattr(model, "history", None), "history", {})
+        history = {k: [float(v) for v in vals] for k, vals in recorded.items()}
     except Exception as exc:
         status, message = "failed", _explain_failure(exc)
         listeners.log(message)
