@@ -211,6 +211,7 @@ def test_export_tflite_prints_parity(trained, capsys, tmp_path):
     assert run_cli(["export", "--model", str(run / "model.keras"), "--format", "tflite", "--out", str(target)]) == 0
     out = capsys.readouterr().out
     assert "parity on 16 real samples" in out and "top-1 agreement 100%" in out
+    assert len(out.splitlines()) == 2, out  # the report only: not the converter's model signature
     assert target.is_file() and target.stat().st_size > 0
 
 

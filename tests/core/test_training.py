@@ -197,6 +197,23 @@ def test_cancel_at_the_first_batch_stops_within_the_epoch(three_classes, tmp_pat
     assert True not in evaluations, "the partial epoch was validated after the Stop"
 
 
+def test_cancel_in_the_second_epoch_keeps_the_first_epochs_history_and_checkpoint(three_classes, tmp_path,
+                                                                                  unthrottled):
+    token = CancelToken()
+    recorder = Recorder(lambda payload: token.cancel() if payload["epoch"] == 2 else None)
+    result = train(_config(three_classes, tmp_path / "run", epochs=3, batch_size=4), recorder.listeners(), token)
+
+    assert result.status == "cancelled" and "after 1 complete epoch" in result.message
+    assert [e["epoch"] for e in recorder.of("epoch_ended")] == [1]
+    assert result.final_metrics["epochs_run"] == 1 and result.final_metrics["best_epoch"] == 1
+    epoch_1 = recorder.of("epoch_ended")[0]
+    assert result.history["loss"] == [pytest.approx(epoch_1["loss"])]
+    assert result.history["val_accuracy"] == [pytest.approx(epoch_1["val_accuracy"])]
+    sidecar = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert sidecar["status"] == "cancelled" and len(sidecar["history"]["accuracy"]) == 1
+    assert (tmp_path / "run" / "history.csv").read_text().count("\n") == 2  # header + epoch 1
+
+
 def _nan_model(num_classes, input_shape, hp):
     import keras
 
