@@ -223,11 +223,14 @@ def _float_weights_in_layers(tflite: bytes, layer_names: list[str]) -> bytes:
             if tensor.type != schema.TensorType.INT8 or buffer.data is None or not _made_by(name, layer_names):
                 continue
             quantization = tensor.quantization
+            if quantization is None or quantization.scale is None:
+                continue  # an int8 constant that is not a quantised weight
             shape = [int(d) for d in tensor.shape]
             axis_shape = [1] * len(shape)
             axis_shape[quantization.quantizedDimension] = -1
             scale = np.asarray(quantization.scale, np.float32).reshape(axis_shape)
-            zero = np.asarray(quantization.zeroPoint, np.float32).reshape(axis_shape)
+            zero = (np.zeros(1, np.float32) if quantization.zeroPoint is None
+                    else np.asarray(quantization.zeroPoint, np.float32).reshape(axis_shape))
             values = np.asarray(buffer.data, np.uint8).view(np.int8).reshape(shape).astype(np.float32)
             buffer.data = np.frombuffer(((values - zero) * scale).astype(np.float32).tobytes(), np.uint8)
             tensor.type = schema.TensorType.FLOAT32
