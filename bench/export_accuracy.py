@@ -42,7 +42,7 @@ def main() -> int:
     from workbench.core.data.pipeline import Subset, subset_arrays
     from workbench.core.data.scan import scan_dataset
     from workbench.core.evaluation import evaluation_subset, output_to_probabilities
-    from workbench.core.export import _tflite_runner, export_model
+    from workbench.core.export import export_model, tflite_runner
     from workbench.core.inference import Predictor
 
     predictor = Predictor.load(args.model)
@@ -78,7 +78,7 @@ def main() -> int:
             result = export_model(args.model, "tflite", out=Path(tmp) / f"model-{quantize}.tflite", quantize=quantize,
                                   data=str(calibration_root), parity_count=4)
             seconds = time.perf_counter() - started
-            probabilities = output_to_probabilities(_tflite_runner(result.path)(inputs), predictor.sigmoid)
+            probabilities = output_to_probabilities(tflite_runner(result.path)(inputs), predictor.sigmoid)
             accuracy = float((probabilities.argmax(1) == labels).mean())
             agreement = float((probabilities.argmax(1) == reference.argmax(1)).mean())
             difference = float(np.abs(probabilities - reference).max())

@@ -66,7 +66,7 @@ def test_its_quantised_exports_keep_the_front_end_in_float_and_read_as_keras_doe
     import tensorflow as tf
 
     from workbench.core.audio import read_audio
-    from workbench.core.export import _tflite_runner, export_model
+    from workbench.core.export import export_model, tflite_runner
 
     require_shared(FSDD)
     speaker = predictor.sidecar["split"]["val_groups"][0]
@@ -94,6 +94,6 @@ def test_its_quantised_exports_keep_the_front_end_in_float_and_read_as_keras_doe
 
     inputs = np.stack([predictor.prepare_waveform(*read_audio(path)) for path in files])
     reference = predictor.predict_arrays(inputs).argmax(1)
-    exported = _tflite_runner(result.path)(inputs).argmax(1)
+    exported = tflite_runner(result.path)(inputs).argmax(1)
     assert len(files) == 100
     assert (exported == reference).mean() >= 0.97, f"top-1 agreement {(exported == reference).mean():.0%}"

@@ -110,7 +110,7 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
         with contextlib.redirect_stdout(io.StringIO()):
             tflite = _tflite_bytes(predictor.model, quantize, samples)
         target.write_bytes(tflite)
-        run = _tflite_runner(target)
+        run = tflite_runner(target)
     exported = output_to_probabilities(run(parity), predictor.sigmoid)
     sidecar = dict(predictor.sidecar)
     sidecar.pop("format", None)
@@ -247,7 +247,8 @@ def _made_by(tensor_name: str, layer_names: list[str]) -> bool:
                for scope in scopes for name in layer_names)
 
 
-def _tflite_runner(path: Path):
+def tflite_runner(path: Path):
+    """``run(inputs) -> outputs`` through a .tflite file, one sample at a time, (de)quantising an int8 model's ends."""
     import tensorflow as tf
 
     interpreter = tf.lite.Interpreter(model_path=str(path))
