@@ -15,7 +15,6 @@ import time
 class StopTiming:
     def __init__(self, controller) -> None:
         self.clicked = 0.0
-        self.elapsed = 0.0
         self._events: list[tuple[float, str]] = []
         controller.log.connect(lambda line: self._events.append((time.perf_counter(), f"log '{line[:70]}'")))
         controller.run_finished.connect(lambda payload: self._events.append(
@@ -33,7 +32,7 @@ class StopTiming:
             with qtbot.waitSignal(finished_signal, timeout=timeout_ms):
                 self.clicked = time.perf_counter()
                 stop_button.click()
-            self.elapsed = time.perf_counter() - self.clicked
+            elapsed = time.perf_counter() - self.clicked
         finally:
             faulthandler.cancel_dump_traceback_later()
-        return self.elapsed
+        return elapsed

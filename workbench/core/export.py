@@ -173,8 +173,8 @@ def float_front_end_layers(model) -> list[str]:
 
     Eight bits cannot hold what it computes: a waveform whose quiet words sit near zero, and power
     spectra spanning some 90 dB. Quantised whole, the shipped spoken-digit model agreed with Keras on
-    87.2% (int8) and 94.4% (dynamic range) of a held-out speaker's 500 clips; with this front end in
-    float, on 99.6% and 100% (``bench/export_accuracy.py``).
+    86.0% (int8) and 94.4% (dynamic range) of a held-out speaker's 500 clips; with this front end in
+    float, on 99.8% and 100% (``bench/export_accuracy.py``).
     """
     from workbench.core.audio.frontend import LogMelSpectrogram
 

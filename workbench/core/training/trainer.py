@@ -142,16 +142,16 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     history: dict[str, list[float]] = {}
     status, message = "completed", ""
     try:
-        fit = model.fit(train_ds, validation_data=val_ds, epochs=hp["epochs"], callbacks=callbacks, verbose=0,
-                        shuffle=False)  # the tf.data pipeline shuffles
-        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        model.fit(train_ds, validation_data=val_ds, epochs=hp["epochs"], callbacks=callbacks, verbose=0,
+                  shuffle=False)  # the tf.data pipeline shuffles
     except cb.StopRequested:
-        # The epochs completed before the Stop; Keras hands its History to the model when fit starts.
-        recorded = getattr(getattr(model, "history", None), "history", {})
-        history = {k: [float(v) for v in vals] for k, vals in recorded.items()}
+        pass  # the user's Stop, raised at a batch end: fit left at once
     except Exception as exc:
         status, message = "failed", _explain_failure(exc)
         listeners.log(message)
+    if status != "failed":
+        # fit hands the model its History when it starts, so a run left by a Stop has one too.
+        history = {k: [float(v) for v in vals] for k, vals in model.history.history.items()}
     history = _completed_epochs(history, progress.epochs_completed)
     if nan_guard.where:
         status = "failed"
