@@ -48,8 +48,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     top = max(report.counts.values(), default=1) or 1
     for name, count in report.counts.items():
         print(f"  {name:<{width}} {count:>7}  {'█' * max(1, round(30 * count / top))}")
-    if report.audio and report.audio.get("files"):
-        audio = report.audio
+    if report.file_statistics and report.file_statistics.get("files"):
+        audio = report.file_statistics
         rates = ", ".join(f"{rate} Hz ×{n}" for rate, n in audio["sample_rates"].items())
         print(f"  durations {audio['duration_min']:.2f} / {audio['duration_median']:.2f} / "
               f"{audio['duration_max']:.2f} s (min / median / max); sample rates: {rates}")
@@ -129,9 +129,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     predictor = Predictor.load(args.model)
     if args.words:
-        if predictor.modality != "audio":
-            raise WorkbenchError(f"Expected a sound model for --words. Received: a {predictor.modality} model "
-                                 f"({args.model})")
+        predictor.audio_config  # noqa: B018  (raises "Expected a sound model" for any other model)
         from workbench.core.inference.sound_files import predict_sound_file
 
         for path in args.files:

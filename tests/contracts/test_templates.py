@@ -59,7 +59,9 @@ def test_metadata_is_consistent(spec):
 def test_builds_trains_and_round_trips(spec, tmp_path):
     import keras
 
-    import workbench.core.templates.preprocess_layers  # noqa: F401  (custom layers for load_model)
+    from workbench.core.modality import get_modality
+
+    get_modality(spec.modality).register_layers()  # its custom layers, for load_model
     from workbench.core.training.trainer import _optimizer
 
     shape = tiny_shape(spec)

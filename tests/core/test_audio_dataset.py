@@ -8,7 +8,8 @@ import pytest
 from tests.audio_helpers import tone, write_tone_dataset, write_wav
 from workbench.core.audio import AudioConfig
 from workbench.core.audio.augment import AudioAugmentationSpec, augment_audio_samples, spec_augment_spectrograms
-from workbench.core.augmentation import AugmentationSpec, augmentation_from_dict, augmentation_from_pairs
+from workbench.core.augmentation import augmentation_from_dict, augmentation_from_pairs
+from workbench.core.image.augment import AugmentationSpec
 from workbench.core.data import scan_dataset
 from workbench.core.data.pipeline import Subset, make_tf_dataset, split_dataset, subset_arrays
 from workbench.core.errors import DatasetError, WorkbenchError
@@ -41,7 +42,7 @@ def test_scan_flags_empty_silent_and_broken_files_with_reasons(tones):
     assert "silent" in reasons["silence.wav"]
     assert "no audio frames" in reasons["no_frames.wav"] or "empty" in reasons["no_frames.wav"]
     assert report.counts == {"high": 6, "low": 6, "mid": 6}
-    assert report.audio["files"] == 18
+    assert report.file_statistics["files"] == 18
     assert any("4 unreadable" in w for w in report.warnings)
 
 

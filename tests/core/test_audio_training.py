@@ -10,7 +10,7 @@ import soundfile
 
 from tests.audio_helpers import tone, write_tone_dataset
 from workbench.core.audio.augment import AudioAugmentationSpec
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.image.augment import AugmentationSpec
 from workbench.core.errors import DatasetError, ModelFileError
 from workbench.core.inference import Predictor
 from workbench.core.inference.live import LiveModel

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import pattern_image, write_image_dataset
-from workbench.core.augmentation import AugmentationSpec, augment_samples
-from workbench.core.data.images import load_image_for_model
+from workbench.core.image.augment import AugmentationSpec, augment_samples
+from workbench.core.image.io import load_image_for_model
 from workbench.core.data.pipeline import Subset, make_tf_dataset
 from workbench.core.data.scan import scan_dataset
 from workbench.core.errors import WorkbenchError

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.paths import MNIST_NPZ, require_shared
-from workbench.core.digits import BLANK_LEVEL, is_blank, mnist_style
+from workbench.core.image.digits import BLANK_LEVEL, is_blank, mnist_style
 
 
 def ink_bbox(digit: np.ndarray) -> tuple[int, int]:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.helpers import pattern_image, write_image, write_image_dataset
-from workbench.core.data.images import load_image_for_model, read_image
+from workbench.core.image.io import load_image_for_model, read_image
 from workbench.core.data.scan import ScanCancelled, scan_dataset
 from workbench.core.errors import DatasetError
 from workbench.core.training.events import CancelToken

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox
 from tests.gui.stop_timing import StopTiming
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
 from workbench.core.audio.augment import AudioAugmentationSpec
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.image.augment import AugmentationSpec
 
 pytestmark = pytest.mark.gui
 

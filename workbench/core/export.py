@@ -5,7 +5,7 @@ After every export a parity check runs a few real samples (from the model's trai
 against the Keras model.
 
 int8 quantises image models whole (int8 input and output). Sound models keep their log-mel front end
-in float (:func:`float_front_end_layers`), in int8 with a float32 waveform in and probabilities out,
+in float (their modality's ``float_front_end_layers``), in int8 with a float32 waveform in and probabilities out,
 and in dynamic-range quantisation too (``bench/export_accuracy.py`` measures what each costs).
 """
 
@@ -98,7 +98,7 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
         if target.resolve() == model_path.resolve():
             raise ExportError(f"Expected an export path other than the model itself. Received: {target}")
         predictor.model.save(target)
-        run = _keras_runner(target)
+        run = _keras_runner(target, predictor.handler)
     elif fmt == "savedmodel":
         if target.exists():
             shutil.rmtree(target)
@@ -108,7 +108,7 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
         # The converter saves the model through Keras, which prints its whole signature (some 50
         # lines of "TensorSpec" for a sound model) on stdout; the export's own report is what counts.
         with contextlib.redirect_stdout(io.StringIO()):
-            tflite = _tflite_bytes(predictor.model, quantize, samples)
+            tflite = _tflite_bytes(predictor.model, quantize, samples, predictor.handler.float_front_end_layers(predictor.model))
         target.write_bytes(tflite)
         run = tflite_runner(target)
     exported = output_to_probabilities(run(parity), predictor.sigmoid)
@@ -126,11 +126,10 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     )
 
 
-def _keras_runner(path: Path):
+def _keras_runner(path: Path, modality):
     import keras
 
-    import workbench.core.templates.preprocess_layers  # noqa: F401
-
+    modality.register_layers()
     model = keras.models.load_model(path, compile=False)
     return lambda x: np.asarray(model(x, training=False))
 
@@ -142,7 +141,11 @@ def _savedmodel_runner(path: Path):
     return lambda x: np.asarray(loaded.serve(tf.constant(x)))
 
 
-def _tflite_bytes(model, quantize: str, samples: np.ndarray) -> bytes:
+def _tflite_bytes(model, quantize: str, samples: np.ndarray, float_layers: list[str]) -> bytes:
+    """The TFLite flatbuffer of ``model``; quantised exports keep ``float_layers`` (the modality's
+    feature front end, e.g. sound's log-mel: 8 bits cannot hold a ~90 dB power spectrum; quantised
+    whole, the shipped spoken-digit model agreed with Keras on 86.0% (int8) and 94.4% (dynamic) of a
+    held-out speaker's 500 clips, with it in float on 99.8% and 100%: ``bench/export_accuracy.py``)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -154,7 +157,6 @@ def _tflite_bytes(model, quantize: str, samples: np.ndarray) -> bytes:
                 yield [sample[None].astype(np.float32)]
 
         converter.representative_dataset = representative
-        float_layers = float_front_end_layers(model)
         if float_layers:
             return _int8_body_with_float_layers(converter, representative, float_layers)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -164,21 +166,8 @@ def _tflite_bytes(model, quantize: str, samples: np.ndarray) -> bytes:
         converted = converter.convert()
     except Exception as exc:
         raise ExportError(f"TFLite conversion ({quantize}) failed. Received: {str(exc).splitlines()[0]}") from None
-    float_layers = float_front_end_layers(model) if quantize == "dynamic" else []
-    return _float_weights_in_layers(converted, float_layers) if float_layers else converted
-
-
-def float_front_end_layers(model) -> list[str]:
-    """Names of the layers a quantised export keeps in float: the log-mel front end of sound models.
-
-    Eight bits cannot hold what it computes: a waveform whose quiet words sit near zero, and power
-    spectra spanning some 90 dB. Quantised whole, the shipped spoken-digit model agreed with Keras on
-    86.0% (int8) and 94.4% (dynamic range) of a held-out speaker's 500 clips; with this front end in
-    float, on 99.8% and 100% (``bench/export_accuracy.py``).
-    """
-    from workbench.core.audio.frontend import LogMelSpectrogram
-
-    return [layer.name for layer in model.layers if isinstance(layer, LogMelSpectrogram)]
+    keep_float = float_layers if quantize == "dynamic" else []
+    return _float_weights_in_layers(converted, keep_float) if keep_float else converted
 
 
 def _int8_body_with_float_layers(converter, representative, layer_names: list[str]) -> bytes:

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
 
 from workbench.core.audio.augment import AudioAugmentationSpec
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.image.augment import AugmentationSpec
 from workbench.core.project import Project
 from workbench.gui.state import AppState
 

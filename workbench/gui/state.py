@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from workbench.core.audio.augment import AudioAugmentationSpec
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.image.augment import AugmentationSpec
 
 
 class AppState(QObject):

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QPushButton, QSlider, QWidget
 
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.image.augment import AugmentationSpec
 from workbench.core.data.scan import scan_dataset
 from workbench.gui.panels.augmentation_panel import AugmentationPanel
 from workbench.gui.state import AppState

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.strokes import load_replay_digits, replay_strokes, send_left_drag_move, to_widget
 from tests.paths import MNIST_NPZ, require_shared
-from workbench.core.digits import mnist_style
+from workbench.core.image.digits import mnist_style
 from workbench.gui.widgets.draw_canvas_widget import DrawCanvasWidget
 
 pytestmark = pytest.mark.gui

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from workbench.core.data.formats import IMAGE_EXTENSIONS
+from workbench.core.image.modality import IMAGE_EXTENSIONS
 from workbench.core.errors import DatasetError
 
 

@@ -1,9 +1,9 @@
-"""tf.data pipelines from a scan report: parallel decode, cache, shuffle, batch, augment, prefetch.
+"""Splits of a scan report, and their tf.data pipelines and arrays from the samples' modality.
 
-Images are decoded by :func:`workbench.core.data.images.load_image_for_model` — the same function
-that prepares files for prediction — and cached as uint8 after the first epoch. Sound files go
-through :mod:`workbench.core.audio.dataset` (fixed-length waveforms, cached likewise) when the
-preprocessing says ``kind: audio``.
+The split is modality-free. Decoding, caching and augmentation belong to the modality the
+preprocessing record names (``kind``): :mod:`workbench.core.image.dataset` decodes images with the
+function that prepares files for prediction, :mod:`workbench.core.audio.dataset` fixed-length
+waveforms, each cached after the first epoch.
 """
 
 from __future__ import annotations
@@ -13,14 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.audio.config import AudioConfig
-from workbench.core.augmentation import AugmentationSpec, make_augmenter
-from workbench.core.data.images import load_image_for_model, prepare_for_model
 from workbench.core.data.scan import ScanReport, load_npz
 from workbench.core.data.split import group_split, split_counts, stratified_split
 from workbench.core.errors import DatasetError
-
-SHUFFLE_BUFFER = 10_000
+from workbench.core.modality import modality_of_preprocessing
 
 
 @dataclass
@@ -112,16 +108,9 @@ def subset_arrays(subset: Subset, input_shape: tuple[int, ...], limit: int | Non
                   preprocessing: dict[str, Any] | None = None) -> np.ndarray:
     """Decode (up to ``limit``) samples of a subset to float32 arrays, as the pipeline would."""
     count = len(subset) if limit is None else min(limit, len(subset))
-    if _is_audio(preprocessing):
-        from workbench.core.audio.dataset import check_input_shape, clip_arrays
-
-        config = AudioConfig.from_preprocessing(preprocessing)
-        check_input_shape(input_shape, config)
-        return clip_arrays(subset.ids[:count], config)
-    if subset.arrays is not None:
-        return np.stack([np.rint(prepare_for_model(subset.arrays[i], input_shape, preprocessing))
-                         for i in range(count)])
-    return np.stack([np.rint(load_image_for_model(subset.ids[i], input_shape, preprocessing)) for i in range(count)])
+    arrays = subset.arrays[:count] if subset.arrays is not None else None
+    return modality_of_preprocessing(preprocessing).sample_arrays(
+        subset.ids[:count], arrays, tuple(input_shape), preprocessing or {})
 
 
 def make_tf_dataset(
@@ -130,56 +119,11 @@ def make_tf_dataset(
     batch_size: int,
     *,
     training: bool = False,
-    augmentation: Any = None,  # AugmentationSpec for images, AudioAugmentationSpec for sound
+    augmentation: Any = None,  # the modality's augmentation spec
     seed: int = 42,
     preprocessing: dict[str, Any] | None = None,
 ):
-    """A batched ``tf.data.Dataset`` of (float32 raw pixels — or waveforms for audio —, int32 labels)."""
-    import tensorflow as tf
-
-    shape = tuple(int(d) for d in input_shape)
-    labels = np.asarray(subset.labels, dtype=np.int32)
-    if _is_audio(preprocessing):
-        from workbench.core.audio.dataset import audio_tf_dataset, check_input_shape
-
-        config = AudioConfig.from_preprocessing(preprocessing)
-        check_input_shape(shape, config)
-        return audio_tf_dataset(subset.ids, labels, config, batch_size, training=training,
-                                augmentation=augmentation, seed=seed)
-    if subset.arrays is not None:
-        images = _prepare_array_batch(subset.arrays, shape, preprocessing)
-        ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    else:
-        def decode(path):
-            return np.rint(load_image_for_model(path.decode(), shape, preprocessing)).astype(np.uint8)
-
-        def tf_decode(path, label):
-            image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
-            image.set_shape(shape)
-            return image, label
-
-        ds = tf.data.Dataset.from_tensor_slices((np.array(subset.ids), labels))
-        ds = ds.map(tf_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache()
-    if training:
-        ds = ds.shuffle(min(len(subset), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
-    augment = make_augmenter(augmentation, seed) if training and isinstance(augmentation, AugmentationSpec) else None
-    if augment is not None:
-        ds = ds.map(lambda x, y: (augment(x), y), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _prepare_array_batch(arrays: np.ndarray, shape: tuple[int, ...],
-                         preprocessing: dict[str, Any] | None = None) -> np.ndarray:
-    """uint8 arrays of ``shape``; reshaped in one go when only the channel axis is missing."""
-    if preprocessing and preprocessing.get("mnist_style"):
-        return np.stack([np.rint(prepare_for_model(a, shape, preprocessing)).astype(np.uint8) for a in arrays])
-    if arrays.shape[1:] == shape:
-        return arrays.astype(np.uint8, copy=False)
-    if arrays.ndim == 3 and arrays.shape[1:] + (1,) == shape:
-        return arrays[..., None].astype(np.uint8, copy=False)
-    return np.stack([np.rint(prepare_for_model(a, shape)).astype(np.uint8) for a in arrays])
-
-
-def _is_audio(preprocessing: dict[str, Any] | None) -> bool:
-    return bool(preprocessing) and preprocessing.get("kind") == "audio"
+    """A batched ``tf.data.Dataset`` of (float32 model inputs, int32 labels), augmented when ``training``."""
+    return modality_of_preprocessing(preprocessing).tf_dataset(
+        subset.ids, np.asarray(subset.labels, dtype=np.int32), subset.arrays, tuple(int(d) for d in input_shape),
+        batch_size, training=training, augmentation=augmentation, seed=seed, preprocessing=preprocessing or {})

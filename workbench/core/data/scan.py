@@ -7,9 +7,10 @@ Accepted layouts (the same as ``keras.utils.image_dataset_from_directory`` plus 
 - an ``.npz`` file in the ``keras.datasets.mnist`` layout: ``x_train``, ``y_train`` and optionally
   ``x_test``, ``y_test``.
 
-Unreadable files are skipped and reported with their reason; they never crash a run. Sound files
-are decoded in full: empty and silent recordings count as unreadable, and the report carries
-duration and sample-rate statistics (:attr:`ScanReport.audio`).
+Unreadable files are skipped and reported with their reason; they never crash a run. Each file is
+checked by its modality (:mod:`workbench.core.modality`): sound files are decoded in full, empty and
+silent recordings count as unreadable, and the report carries the modality's statistics
+(:attr:`ScanReport.file_statistics`: durations and sample rates for sound).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from workbench.core.data.formats import EXTENSIONS_BY_MODALITY, detect_modality, modality_of_file
+from workbench.core.modality import accepted_extensions, detect_modality, get_modality, modality_of_file
 from workbench.core.errors import DatasetError
 
 SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
@@ -49,7 +50,8 @@ class ScanReport:
     warnings: list[str] = field(default_factory=list)
     split_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     sample_shape: list[int] | None = None
-    audio: dict[str, Any] | None = None  # duration / sample-rate statistics of readable sound files
+    #: The modality's statistics of the readable files (sound: durations and sample rates), or None.
+    file_statistics: dict[str, Any] | None = None
     files: list[str] = field(default_factory=list, repr=False)
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32), repr=False)
     subsets: list[str] = field(default_factory=list, repr=False)
@@ -69,7 +71,7 @@ class ScanReport:
             "num_samples": self.num_samples,
             "split_counts": self.split_counts,
             "sample_shape": self.sample_shape,
-            "audio": self.audio,
+            "file_statistics": self.file_statistics,
             "unreadable": list(self.unreadable),
             "warnings": list(self.warnings),
         }
@@ -130,10 +132,8 @@ def scan_dataset(
         labels=np.array([index[cls] for _, cls, _ in readable], dtype=np.int32),
         subsets=[subset for subset, _, _ in readable],
     )
-    if modality == "audio" and verify:
-        from workbench.core.audio.inspect import audio_statistics
-
-        report.audio = audio_statistics([infos[f] for _, _, f in readable if f in infos])
+    if verify:
+        report.file_statistics = get_modality(modality).file_statistics([infos[f] for _, _, f in readable if f in infos])
     for subset, cls, _ in readable:
         report.counts[cls] += 1
         if kind == "presplit":
@@ -176,7 +176,7 @@ def _split_dirs(root: Path) -> dict[str, Path]:
 
 def _class_files(root: Path) -> list[tuple[str, str]]:
     """(class, file) pairs for every accepted file under each class folder of ``root``, sorted."""
-    accepted = frozenset().union(*EXTENSIONS_BY_MODALITY.values())
+    accepted = accepted_extensions()
     pairs: list[tuple[str, str]] = []
     for class_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for dirpath, dirnames, filenames in os.walk(class_dir):
@@ -187,42 +187,18 @@ def _class_files(root: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def _verify_one(path: str, modality: str) -> str | None:
-    """None when ``path`` decodes, else the reason it does not."""
-    try:
-        if os.path.getsize(path) == 0:
-            return "empty file"
-        if modality == "image":
-            from workbench.core.data.images import read_image
-
-            read_image(path)
-        elif modality == "video":
-            import cv2
-
-            capture = cv2.VideoCapture(path)
-            ok, _ = capture.read()
-            capture.release()
-            if not ok:
-                return "no decodable video frame"
-    except Exception as exc:  # every decoder has its own exception types
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return None
-
-
-def _verify_audio(path: str, infos: dict[str, dict[str, float]]) -> str | None:
-    from workbench.core.audio.inspect import inspect_audio_file
-
-    reason, info = inspect_audio_file(path)
-    if info is not None:
-        infos[path] = info
-    return reason
-
-
 def _verify_files(files, modality, progress, cancel, workers, infos=None) -> dict[str, str]:
     reasons: dict[str, str] = {}
     total = len(files)
     infos = {} if infos is None else infos
-    check = (lambda f: _verify_audio(f, infos)) if modality == "audio" else (lambda f: _verify_one(f, modality))
+    verify_file = get_modality(modality).verify_file
+
+    def check(path: str) -> str | None:
+        reason, info = verify_file(path)
+        if info is not None:
+            infos[path] = info
+        return reason
+
     # Decoders release the GIL, so a few threads overlap file I/O and decoding.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for done, (path, reason) in enumerate(zip(files, pool.map(check, files)), 1):

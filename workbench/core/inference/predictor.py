@@ -10,6 +10,7 @@ import numpy as np
 
 from workbench.core.errors import ModelFileError
 from workbench.core.evaluation import output_to_probabilities
+from workbench.core.modality import get_modality
 from workbench.core.sidecar import read_sidecar
 
 
@@ -38,7 +39,8 @@ class Predictor:
         self.path = path
         self.class_names: list[str] = list(sidecar["class_names"])
         self.input_shape: tuple[int, ...] = tuple(sidecar["input_shape"])
-        self.modality: str = sidecar.get("modality", "image")
+        self.modality: str = sidecar.get("modality") or "image"
+        self.handler = get_modality(self.modality)  # everything that differs between images, sound, video
         self.sigmoid: bool = sidecar.get("output") == "sigmoid"
         self.preprocessing: dict[str, Any] = sidecar.get("preprocessing", {})
 
@@ -52,8 +54,7 @@ class Predictor:
         sidecar = read_sidecar(path)
         import keras
 
-        import workbench.core.templates.preprocess_layers  # noqa: F401  (registers custom layers)
-
+        get_modality(sidecar.get("modality")).register_layers()  # its custom layers, for load_model
         try:
             model = keras.models.load_model(path, compile=False)
         except Exception as exc:
@@ -62,14 +63,12 @@ class Predictor:
 
     def prepare_image(self, image: np.ndarray) -> np.ndarray:
         """An image array (any size, grey or colour) → the model's input, as in training."""
-        from workbench.core.data.images import prepare_for_model
-
-        return np.rint(prepare_for_model(image, self.input_shape, self.preprocessing))
+        return self.handler.prepare_array(image, self.input_shape, self.preprocessing)
 
     @property
     def audio_config(self):
         """The audio front-end config of a sound model (:class:`~workbench.core.audio.AudioConfig`)."""
-        if self.modality != "audio":
+        if self.preprocessing.get("kind") != "audio":  # a sidecar field, not a dispatch
             raise ModelFileError(f"Expected a sound model. Received: a {self.modality} model ({self.path})")
         from workbench.core.audio.config import AudioConfig
 
@@ -88,15 +87,8 @@ class Predictor:
         return prepare_clip(resample(samples, int(sample_rate), config.sample_rate), config)
 
     def prepare_file(self, path: str | Path) -> np.ndarray:
-        if self.modality == "audio":
-            from workbench.core.audio.dataset import load_clip_for_model
-
-            return load_clip_for_model(path, self.audio_config)
-        if self.modality != "image":
-            raise ModelFileError(f"Predicting {self.modality} files is not available yet. Received: {path}")
-        from workbench.core.data.images import read_image
-
-        return self.prepare_image(read_image(path))
+        """A file → the model's input, by the function its modality's training pipeline uses."""
+        return self.handler.load_file(path, self.input_shape, self.preprocessing)
 
     def predict_arrays(self, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Prepared inputs (N, *input_shape) → probabilities (N, K). For sound: (N, num_samples)

@@ -26,7 +26,7 @@ def build_regularized_cnn(num_classes: int, input_shape, hp):
 def build_transfer_vgg16(num_classes: int, input_shape, hp):
     import keras
 
-    from workbench.core.templates.preprocess_layers import CaffePreprocess
+    from workbench.core.image.layers import CaffePreprocess
 
     inputs = keras.Input(shape=input_shape, name="pixels")
     # VGG16 expects BGR, mean-centred pixels (caffe style); doing it in-model keeps files, camera and

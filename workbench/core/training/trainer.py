@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workbench.core.augmentation import AugmentationSpec, augmentation_spec_class
+from workbench.core.augmentation import augmentation_spec_class
 from workbench.core.data.pipeline import make_tf_dataset, split_dataset
 from workbench.core.data.scan import ScanReport, scan_dataset
 from workbench.core.errors import DatasetError
+from workbench.core.modality import get_modality
 from workbench.core.sidecar import library_versions, write_sidecar
 from workbench.core.templates import get_template
 from workbench.core.training.events import CancelToken, TrainingListeners
@@ -33,9 +34,9 @@ class TrainConfig:
     template: str
     data: str
     hparams: dict[str, Any] = field(default_factory=dict)
-    # An AugmentationSpec for images, an AudioAugmentationSpec for sound (an empty spec of either
-    # kind means none, so the GUI's default works for every modality).
-    augmentation: Any = field(default_factory=AugmentationSpec)
+    # The template modality's augmentation spec (images: AugmentationSpec, sound: AudioAugmentationSpec);
+    # None or an empty spec of another modality means none, so the GUI's default works for every modality.
+    augmentation: Any = None
     val_split: float = 0.2
     group_regex: str | None = None
     val_groups: list[str] | None = None  # validate on exactly these groups (leave-one-speaker-out)
@@ -80,8 +81,9 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
         raise DatasetError(
             f"Template '{spec.id}' expects {spec.modality} data. Received: {report.modality} files in {report.path}"
         )
-    if spec.modality == "video":
-        raise DatasetError(f"Training on {spec.modality} folders is not available yet. Received: {report.path}")
+    modality = get_modality(spec.modality)
+    if not modality.can_train:
+        raise DatasetError(f"{modality.train_unavailable}. Received: template '{spec.id}' on {report.path}")
     augmentation = _augmentation_for(spec.modality, config.augmentation)
     split = split_dataset(report, val_fraction=config.val_split, group_regex=config.group_regex, seed=hp["seed"],
                           val_groups=config.val_groups)
@@ -105,8 +107,7 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
         make_tf_dataset(split.val, input_shape, hp["batch_size"], preprocessing=preprocessing),
         sigmoid) if split.val else None
     model = spec.build(num_classes, input_shape, hp)
-    spectrogram_ignored = (spec.modality == "audio" and augmentation.spectrogram_enabled
-                           and not _configure_masks(model, augmentation))
+    model_notes = modality.configure_model(model, augmentation)  # e.g. SpecAugment masks set inside the model
     model.compile(
         optimizer=_optimizer(hp["optimizer"], hp["learning_rate"]),
         loss="binary_crossentropy" if sigmoid else "sparse_categorical_crossentropy",
@@ -135,9 +136,8 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     listeners.run_started(started)
     listeners.log(f"Training {spec.title} on {len(split.train)} samples, validating on {started['num_val']} "
                   f"({split.info['method']} split); run folder {run_dir}")
-    if spectrogram_ignored:
-        listeners.log(f"Template '{spec.id}' has no SpecAugment layer: the frequency warp and the time/frequency "
-                      "masks are not applied.")
+    for note in model_notes:
+        listeners.log(note)
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}
     status, message = "completed", ""
@@ -194,8 +194,7 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
             "output": "sigmoid" if sigmoid else "softmax",
             "hyperparameters": hp,
             "augmentation": augmentation.to_dict(),
-            "preprocessing": preprocessing if spec.modality == "audio" else
-            {**preprocessing, "size": list(input_shape[:-1]), "channels": input_shape[-1]},
+            "preprocessing": modality.sidecar_preprocessing(preprocessing, input_shape),
             "dataset": {"path": str(Path(config.data).resolve()), "scan": report.to_dict()},
             "split": split.info,
             "seed": hp["seed"],
@@ -226,12 +225,6 @@ def _augmentation_for(modality: str, given: Any):
         raise DatasetError(f"Expected {modality} augmentation options for a {modality} template. "
                            f"Received: {given.modality} options ({on})")
     return given
-
-
-def _configure_masks(model, augmentation) -> int:
-    from workbench.core.audio.augment import configure_spec_augment
-
-    return configure_spec_augment(model, augmentation)
 
 
 def _optimizer(name: str, learning_rate: float):

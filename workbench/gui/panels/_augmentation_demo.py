@@ -10,7 +10,7 @@ from functools import partial
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 from PySide6.QtWidgets import QWidget
 
-from workbench.core.augmentation import AugmentationSpec
+from workbench.core.image.augment import AugmentationSpec
 from workbench.core.data.scan import scan_dataset
 from workbench.gui.state import AppState
 from workbench.gui.workers.task_runner import TaskRunner

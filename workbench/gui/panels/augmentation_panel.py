@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.augmentation import FILL_MODES, AugmentationSpec
+from workbench.core.image.augment import FILL_MODES, AugmentationSpec
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.gui.panels.augmentation_tasks import PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.augmentation import AugmentationSpec, augment_samples
-from workbench.core.data.images import load_image_for_model, prepare_for_model
+from workbench.core.image.augment import AugmentationSpec, augment_samples
+from workbench.core.image.io import load_image_for_model, prepare_for_model
 from workbench.core.data.scan import ScanCancelled, ScanReport, load_npz
 from workbench.core.errors import DatasetError
 

@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from workbench.core.data.images import read_image
+from workbench.core.image.io import read_image
 from workbench.core.data.pipeline import split_dataset
 from workbench.core.data.scan import ScanCancelled, ScanReport, load_npz, scan_dataset
 from workbench.core.data.split import group_of

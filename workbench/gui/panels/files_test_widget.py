@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from workbench.core.data.formats import EXTENSIONS_BY_MODALITY, modality_of_file
+from workbench.core.modality import get_modality, modality_of_file
 from workbench.gui.panels.sound_file_detail_widget import SoundFileDetailWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
@@ -27,7 +27,7 @@ SOUND_ROW = 28
 
 def _thumbnail(path: str) -> QPixmap | None:
     try:
-        from workbench.core.data.images import read_image
+        from workbench.core.image.io import read_image
 
         image = read_image(path)
     except Exception:
@@ -142,7 +142,7 @@ class FilesTestWidget(QWidget):
         supported = [p for p in paths if modality_of_file(p) == self._modality]
         skipped = len(paths) - len(supported)
         if not supported:
-            extensions = EXTENSIONS_BY_MODALITY.get(self._modality, ())
+            extensions = get_modality(self._modality).extensions
             kind = "sound" if self._modality == "audio" else self._modality
             self._status.setText(f"Expected {kind} files ({', '.join(sorted(extensions))}). "
                                  f"Received: {', '.join(Path(p).name for p in paths[:3])}")
@@ -184,7 +184,7 @@ class FilesTestWidget(QWidget):
 
     @Slot()
     def _on_open_clicked(self) -> None:
-        patterns = " ".join(f"*{e}" for e in sorted(EXTENSIONS_BY_MODALITY.get(self._modality, ())))
+        patterns = " ".join(f"*{e}" for e in sorted(get_modality(self._modality).extensions))
         kind = "Sounds" if self._modality == "audio" else "Images"
         paths, _ = QFileDialog.getOpenFileNames(self, "Files to classify", "", f"{kind} ({patterns})")
         if paths:

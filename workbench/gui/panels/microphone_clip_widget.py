@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from workbench.core.data.formats import AUDIO_EXTENSIONS
+from workbench.core.audio.modality import AUDIO_EXTENSIONS
 from workbench.core.errors import WorkbenchError
 from workbench.core.sources.display_spectrogram import StreamingSpectrogram
 from workbench.core.sources.microphone import dbfs

@@ -71,7 +71,7 @@ class SampleImageLoader:
 
                 self._npz_arrays, self._npz_path = load_npz(dataset_path), dataset_path
             return np.asarray(self._npz_arrays[match["key"]][int(match["index"])])
-        from workbench.core.data.images import read_image
+        from workbench.core.image.io import read_image
 
         return read_image(self.resolve(sample_id, dataset_path, scan_path))
 

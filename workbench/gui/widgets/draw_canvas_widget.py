@@ -359,7 +359,7 @@ def _demo_widget() -> QWidget:
     from PySide6.QtGui import QPixmap
     from PySide6.QtWidgets import QHBoxLayout, QLabel
 
-    from workbench.core.digits import mnist_style
+    from workbench.core.image.digits import mnist_style
 
     window = QWidget()
     layout = QHBoxLayout(window)

@@ -64,10 +64,10 @@ def prepare_for_model(image: np.ndarray, input_shape: tuple[int, ...],
     """The one preparation step shared by training, files, the canvas and the camera.
 
     Templates whose preprocessing says ``mnist_style`` (digit models) first normalise the digit as
-    MNIST was made (:func:`workbench.core.digits.mnist_style`); a blank image becomes all zeros.
+    MNIST was made (:func:`workbench.core.image.digits.mnist_style`); a blank image becomes all zeros.
     """
     if preprocessing and preprocessing.get("mnist_style"):
-        from workbench.core.digits import mnist_style
+        from workbench.core.image.digits import mnist_style
 
         styled = mnist_style(image)
         if styled is None:

@@ -1,4 +1,7 @@
-"""Custom augmentation layers (imported lazily: this module imports Keras)."""
+"""Keras layers of the image modality: stroke-width augmentation and the VGG input preprocessing.
+
+Imported lazily (this module imports Keras); importing it registers the layers for ``load_model``.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +44,16 @@ class RandomStrokeWidth(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "probability": self.probability, "seed": self.seed}
+
+
+# ImageNet channel means in BGR order, as keras.applications.vgg16.preprocess_input uses them.
+_IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
+
+
+@keras.saving.register_keras_serializable(package="workbench")
+class CaffePreprocess(keras.layers.Layer):
+    """RGB 0..255 → BGR minus the ImageNet means (``preprocess_input(mode="caffe")`` as a layer)."""
+
+    def call(self, inputs):
+        bgr = keras.ops.flip(inputs, axis=-1)
+        return bgr - keras.ops.convert_to_tensor(_IMAGENET_BGR_MEAN, dtype=inputs.dtype)

@@ -1,0 +1,78 @@
+"""The image modality: what the engine asks of images, answered in one place.
+
+Light to import (no TensorFlow, OpenCV or Pillow until a method runs), so the registry can list it
+while the GUI starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.core.image.augment import AugmentationSpec
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
+
+
+class ImageModality:
+    name = "image"
+    noun = "image"
+    extensions = IMAGE_EXTENSIONS
+    augmentation_spec = AugmentationSpec
+    can_train = True
+    train_unavailable = ""
+
+    def verify_file(self, path: str) -> tuple[str | None, dict[str, Any] | None]:
+        from workbench.core.image.io import read_image
+
+        try:
+            if os.path.getsize(path) == 0:
+                return "empty file", None
+            read_image(path)
+        except Exception as exc:  # Pillow and the OS each have their own exception types
+            return (str(exc).splitlines()[0] if str(exc) else type(exc).__name__), None
+        return None, None
+
+    def file_statistics(self, infos: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return None
+
+    def load_file(self, path: str | Path, input_shape: tuple[int, ...], preprocessing: dict[str, Any]) -> np.ndarray:
+        from workbench.core.image.io import load_image_for_model
+
+        return np.rint(load_image_for_model(path, input_shape, preprocessing))
+
+    def prepare_array(self, array: np.ndarray, input_shape: tuple[int, ...],
+                      preprocessing: dict[str, Any]) -> np.ndarray:
+        from workbench.core.image.io import prepare_for_model
+
+        return np.rint(prepare_for_model(array, input_shape, preprocessing))
+
+    def sample_arrays(self, ids: list[str], arrays: np.ndarray | None, input_shape: tuple[int, ...],
+                      preprocessing: dict[str, Any]) -> np.ndarray:
+        from workbench.core.image.dataset import image_arrays
+
+        return image_arrays(ids, arrays, input_shape, preprocessing)
+
+    def tf_dataset(self, ids, labels, arrays, input_shape, batch_size, *, training, augmentation, seed, preprocessing):
+        from workbench.core.image.dataset import image_tf_dataset
+
+        return image_tf_dataset(ids, labels, arrays, input_shape, batch_size, training=training,
+                                augmentation=augmentation, seed=seed, preprocessing=preprocessing)
+
+    def sidecar_preprocessing(self, preprocessing: dict[str, Any], input_shape: tuple[int, ...]) -> dict[str, Any]:
+        return {**preprocessing, "size": list(input_shape[:-1]), "channels": input_shape[-1]}
+
+    def configure_model(self, model, augmentation: Any) -> list[str]:
+        return []  # image augmentation runs in the tf.data pipeline, not in the model
+
+    def register_layers(self) -> None:
+        import workbench.core.image.layers  # noqa: F401  (registers CaffePreprocess for load_model)
+
+    def float_front_end_layers(self, model) -> list[str]:
+        return []
+
+
+IMAGE = ImageModality()
