@@ -24,7 +24,7 @@ def test_scan_reports_durations_and_sample_rates(tones):
     report = scan_dataset(tones)
     assert report.modality == "audio" and report.class_names == ["high", "low", "mid"]
     assert report.counts == {"high": 6, "low": 6, "mid": 6} and not report.unreadable
-    stats = report.to_dict()["audio"]
+    stats = report.to_dict()["file_statistics"]
     assert stats["files"] == 18
     assert set(stats["sample_rates"]) == {"8000", "16000"} and sum(stats["sample_rates"].values()) == 18
     assert 0.4 <= stats["duration_min"] <= stats["duration_median"] <= stats["duration_max"] <= 1.2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.core.data.collect import count_images, save_class_image
+from workbench.core.image.collect import count_images, save_class_image
 from workbench.core.errors import DatasetError
 
 

@@ -55,6 +55,18 @@ class AudioModality:
 
         return prepare_clip(np.asarray(array, np.float32), _config(input_shape, preprocessing))
 
+    def front_end_config(self, preprocessing: dict[str, Any]) -> AudioConfig:
+        """The clip length, rate and log-mel settings a sound model was trained with."""
+        return AudioConfig.from_preprocessing(preprocessing)
+
+    def prepare_recording(self, samples: np.ndarray, sample_rate: int, input_shape: tuple[int, ...],
+                          preprocessing: dict[str, Any]) -> np.ndarray:
+        """A recording at any rate (the microphone's) → the model's clip, as training prepared files."""
+        from workbench.core.audio.io import resample
+
+        config = _config(input_shape, preprocessing)
+        return self.prepare_array(resample(samples, int(sample_rate), config.sample_rate), input_shape, preprocessing)
+
     def sample_arrays(self, ids: list[str], arrays: np.ndarray | None, input_shape: tuple[int, ...],
                       preprocessing: dict[str, Any]) -> np.ndarray:
         from workbench.core.audio.dataset import clip_arrays

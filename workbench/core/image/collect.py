@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from workbench.core.image.modality import IMAGE_EXTENSIONS
 from workbench.core.errors import DatasetError
+from workbench.core.image.modality import IMAGE_EXTENSIONS
 
 
 def count_images(folder: str | Path) -> int:

@@ -67,12 +67,8 @@ class Predictor:
 
     @property
     def audio_config(self):
-        """The audio front-end config of a sound model (:class:`~workbench.core.audio.AudioConfig`)."""
-        if self.preprocessing.get("kind") != "audio":  # a sidecar field, not a dispatch
-            raise ModelFileError(f"Expected a sound model. Received: a {self.modality} model ({self.path})")
-        from workbench.core.audio.config import AudioConfig
-
-        return AudioConfig.from_preprocessing(self.preprocessing)
+        """The front-end config of a sound model (:class:`~workbench.core.audio.AudioConfig`)."""
+        return self._sound_handler().front_end_config(self.preprocessing)
 
     def prepare_waveform(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         """Recorded samples (mono or (N, channels), any rate) → the model input, as in training.
@@ -80,11 +76,13 @@ class Predictor:
         Resampled to the model's rate, silence trimmed, level normalised and fitted to the clip
         length by the same functions the training pipeline used: (num_samples,) float32.
         """
-        from workbench.core.audio.clips import prepare_clip
-        from workbench.core.audio.io import resample
+        return self._sound_handler().prepare_recording(samples, sample_rate, self.input_shape, self.preprocessing)
 
-        config = self.audio_config
-        return prepare_clip(resample(samples, int(sample_rate), config.sample_rate), config)
+    def _sound_handler(self):
+        """The modality, when it reads recordings (a capability, so no modality is named here)."""
+        if not hasattr(self.handler, "prepare_recording"):
+            raise ModelFileError(f"Expected a sound model. Received: a {self.modality} model ({self.path})")
+        return self.handler
 
     def prepare_file(self, path: str | Path) -> np.ndarray:
         """A file → the model's input, by the function its modality's training pipeline uses."""

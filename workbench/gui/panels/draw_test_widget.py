@@ -24,7 +24,7 @@ from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
-from workbench.core.data.collect import count_images, save_class_image
+from workbench.core.image.collect import count_images, save_class_image
 from workbench.core.errors import DatasetError, WorkbenchError
 from workbench.gui.panels.draw_collect_widget import DIGIT_CLASSES, DrawCollectWidget
 from workbench.gui.widgets.draw_canvas_widget import DrawCanvasWidget
