@@ -62,7 +62,7 @@ def test_export_writes_the_artefact_its_sidecar_and_a_parity_figure(exports, tra
     assert result.size_bytes > 0
     if fmt == "savedmodel":
         assert (result.path / "saved_model.pb").is_file()
-    sidecar = json.loads(sidecar_path(result.path).read_text())
+    sidecar = read_sidecar(result.path)
     assert sidecar_path(result.path).parent in (result.path, result.path.parent)
     assert {k: sidecar["export"][k] for k in ("format", "quantize", "source_model")} == {
         "format": fmt, "quantize": quantize, "source_model": str(model_path)}

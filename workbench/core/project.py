@@ -1,21 +1,60 @@
 """Projects: a small JSON file holding a dataset, a template, its hyperparameters, augmentation and
-the project's training runs. Qt-free, so scripts can read and write projects too."""
+the project's training runs. Qt-free, so scripts can read and write projects too.
+
+Versions (the ``format`` tag, see :mod:`workbench.core.file_format`):
+
+1. ``workbench-project/1``: paths inside the project's folder relative to it (with the system's
+   separators), others absolute; projects from before sound augmentation have no ``audio_augmentation``.
+2. ``workbench-project/2``: paths relative to the project file wherever they share a folder below the
+   root (``../data/digits``), always with ``/``; every field present; unknown keys kept.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, fields
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from workbench.core.atomic import atomic_write_text
 from workbench.core.errors import WorkbenchError
+from workbench.core.file_format import format_tag, is_absolute, migrate, parse_version, resolve_path, store_path
 
-PROJECT_FORMAT = "workbench-project/1"
+PROJECT_KIND = "workbench-project"
 PROJECT_SUFFIX = ".wbproj"
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Relative paths with ``/`` (v1 wrote ``runs\\run-1`` on Windows); ``audio_augmentation`` always there."""
+    def posix(path: Any) -> Any:
+        if isinstance(path, str) and "\\" in path and not is_absolute(path):
+            return PureWindowsPath(path).as_posix()
+        return path
+
+    if "dataset" in data:
+        data["dataset"] = posix(data["dataset"])
+    if isinstance(data.get("runs"), list):
+        data["runs"] = [posix(r) for r in data["runs"]]
+    data.setdefault("audio_augmentation", {})
+    return data
+
+
+MIGRATIONS = (_v1_to_v2,)
+SCHEMA_VERSION = len(MIGRATIONS) + 1
+PROJECT_FORMAT = format_tag(PROJECT_KIND, SCHEMA_VERSION)
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "dataset": str, "val_fraction": (int, float), "group_regex": str, "template": str,
+    "hparams": dict, "augmentation": dict, "audio_augmentation": dict, "runs": list,
+}
 
 
 @dataclass
 class Project:
+    """A project's choices and runs; paths usable in memory, relative to the project file on disk.
+    Keys this release does not know are kept in ``extra`` and written back."""
+
     dataset: str = ""
     val_fraction: float = 0.2
     group_regex: str = ""
@@ -24,50 +63,79 @@ class Project:
     augmentation: dict[str, Any] = field(default_factory=dict)  # image options
     audio_augmentation: dict[str, Any] = field(default_factory=dict)  # sound options (older projects: none)
     runs: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
 
     def add_run(self, run_dir: str) -> None:
         if run_dir not in self.runs:
             self.runs.append(run_dir)
 
+    @classmethod
+    def from_dict(cls, data: Any, relative_to: str | Path | None = None, source: object = "a project") -> Project:
+        """A project from ``data`` of any known version (no ``format``: the current one), migrated;
+        ``relative_to``: the folder of the file it was read from, to resolve relative paths against."""
+        if not isinstance(data, dict):
+            raise WorkbenchError(f"Expected a project file holding a JSON object. Received: {type(data).__name__} in {source}")
+        version = parse_version(data.get("format", PROJECT_FORMAT), PROJECT_KIND, SCHEMA_VERSION, "project file", source)
+        data = migrate(data, version, MIGRATIONS)
+        data.pop("format", None)
+        known = {f.name: data.pop(f.name) for f in fields(cls) if f.name != "extra" and f.name in data}
+        for name, value in known.items():
+            if not isinstance(value, _TYPES[name]) or isinstance(value, bool):
+                raise WorkbenchError(f"Expected {name!r} in the project file to be {_type_name(_TYPES[name])}. "
+                                     f"Received: {value!r} in {source}")
+        if not all(isinstance(r, str) for r in known.get("runs", [])):
+            raise WorkbenchError(f"Expected 'runs' in the project file to be a list of folders. "
+                                 f"Received: {known['runs']!r} in {source}")
+        project = cls(**known, extra=data)
+        if relative_to is not None:
+            project.dataset = resolve_path(project.dataset, relative_to)
+            project.runs = [resolve_path(r, relative_to) for r in project.runs]
+        return project
+
+    def to_dict(self, relative_to: str | Path | None = None) -> dict[str, Any]:
+        """The current version's JSON object (with ``format``); ``relative_to``: the folder of the file
+        it goes to, for paths stored relative to it."""
+        data: dict[str, Any] = {"format": PROJECT_FORMAT}
+        data.update({f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "extra"})
+        if relative_to is not None:
+            data["dataset"] = store_path(self.dataset, relative_to)
+            data["runs"] = [store_path(r, relative_to) for r in self.runs]
+        for key, value in self.extra.items():
+            data.setdefault(key, copy.deepcopy(value))
+        return data
+
     def save(self, path: str | Path) -> Path:
+        """Write the project atomically (a ``.wbproj`` suffix is added when missing); returns its path."""
         path = Path(path)
         if path.suffix != PROJECT_SUFFIX:
             path = path.with_suffix(PROJECT_SUFFIX)
-        data = {"format": PROJECT_FORMAT, **asdict(self)}
-        base = path.parent.resolve()
-        # Paths inside the project folder are stored relative, so a project folder can be moved.
-        data["runs"] = [_relative(r, base) for r in self.runs]
-        data["dataset"] = _relative(self.dataset, base) if self.dataset else ""
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        tmp.replace(path)
-        return path
+        return atomic_write_text(path, json.dumps(self.to_dict(relative_to=path.parent), indent=2))
 
     @classmethod
     def load(cls, path: str | Path) -> Project:
         path = Path(path)
         try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise WorkbenchError(f"Expected a readable project file. Received: {path} ({exc})") from None
-        if data.pop("format", None) != PROJECT_FORMAT:
-            raise WorkbenchError(f"Expected a project file of format {PROJECT_FORMAT}. Received: {path}")
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        project = cls(**known)
-        base = path.parent.resolve()
-        project.runs = [str((base / r).resolve()) if not Path(r).is_absolute() else r for r in project.runs]
-        if project.dataset and not Path(project.dataset).is_absolute():
-            project.dataset = str((base / project.dataset).resolve())
-        return project
+        if isinstance(data, dict) and "format" not in data:
+            raise WorkbenchError(f"Expected a project file with \"format\": \"{PROJECT_FORMAT}\" (or an older "
+                                 f"version). Received: no format in {path}")
+        return cls.from_dict(data, relative_to=path.parent, source=path)
 
 
 def run_summary(run_dir: str | Path) -> dict[str, Any] | None:
     """Template, key hyperparameters, best validation accuracy, date and history of a run folder,
     or None when the folder holds no finished run."""
-    sidecar = Path(run_dir) / "model.json"
+    from workbench.core.sidecar import read_sidecar
+
     try:
-        data = json.loads(sidecar.read_text())
-    except (OSError, json.JSONDecodeError):
+        data = read_sidecar(Path(run_dir) / "model.keras")
+    except WorkbenchError:
         return None
     hp = data.get("hyperparameters", {})
     metrics = data.get("final_metrics", {})
@@ -87,8 +155,6 @@ def run_summary(run_dir: str | Path) -> dict[str, Any] | None:
     }
 
 
-def _relative(path: str, base: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(base))
-    except ValueError:
-        return str(Path(path).resolve())
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "text", int: "a number", float: "a number", dict: "a JSON object", list: "a list"}
+    return names[kind[0] if isinstance(kind, tuple) else kind]

@@ -2,19 +2,201 @@
 
 It records everything needed to use and to reproduce the model: template, hyperparameters,
 augmentation, class names, preprocessing, dataset and split, seed, library versions, history and
-final metrics.
+final metrics. :class:`ModelSidecar` is the typed record; :func:`read_sidecar` / :func:`write_sidecar`
+keep the plain-dict interface (``sidecar.get("modality", "image")``, ``sidecar["class_names"]``).
+
+Versions (the ``format`` tag, see :mod:`workbench.core.file_format`):
+
+1. ``workbench-model/1``: the dataset path absolute, the scan's path as typed (relative to the working
+   folder of the run), the scan's per-modality statistics under ``"audio"``.
+2. ``workbench-model/2``: paths (``dataset.path``, ``dataset.scan.path``, the scan's unreadable files,
+   ``export.source_model``) relative to the sidecar's folder where they can be; the statistics under
+   ``"file_statistics"`` (as :meth:`ScanReport.to_dict` writes them). Read back, paths are usable again.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import platform
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from workbench.core.atomic import atomic_write_text
 from workbench.core.errors import ModelFileError
+from workbench.core.file_format import (
+    format_tag,
+    is_absolute,
+    migrate,
+    parse_version,
+    resolve_path,
+    store_path,
+)
 
-SIDECAR_FORMAT = "workbench-model/1"
+SIDECAR_KIND = "workbench-model"
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Statistics key ``audio`` → ``file_statistics``; working-folder-relative paths made absolute.
+
+    v1 kept the scan's path as typed on the command line, relative to a working folder it did not
+    record; the dataset path (absolute) names the same dataset, so it replaces it, and unreadable files
+    under it are moved along. A relative ``export.source_model`` cannot be located either; it is
+    dropped (the export's ``command`` still shows it).
+    """
+    dataset = data.get("dataset")
+    scan = dataset.get("scan") if isinstance(dataset, dict) else None
+    if isinstance(scan, dict):
+        if "audio" in scan and "file_statistics" not in scan:  # renamed in place, so the file reads the same
+            scan = dataset["scan"] = {("file_statistics" if k == "audio" else k): v for k, v in scan.items()}
+        typed, root = scan.get("path"), dataset.get("path")
+        if isinstance(typed, str) and typed and not is_absolute(typed) and isinstance(root, str) and is_absolute(root):
+            scan["path"] = root
+            for entry in scan.get("unreadable") or []:
+                inner = entry.get("path") if isinstance(entry, dict) else None
+                if isinstance(inner, str) and not is_absolute(inner):
+                    rel = os.path.relpath(os.path.normpath(inner), os.path.normpath(typed))
+                    if not rel.startswith(".."):
+                        entry["path"] = os.path.join(root, rel) if rel != "." else root
+    export = data.get("export")
+    if isinstance(export, dict) and isinstance(export.get("source_model"), str) and not is_absolute(export["source_model"]):
+        export.pop("source_model")
+    return data
+
+
+MIGRATIONS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (_v1_to_v2,)
+SCHEMA_VERSION = len(MIGRATIONS) + 1
+SIDECAR_FORMAT = format_tag(SIDECAR_KIND, SCHEMA_VERSION)
+
+
+@dataclass
+class ModelSidecar:
+    """What ``workbench train`` records next to a model (and an export next to its artefact).
+
+    Fields a file lacks are None (and stay out of the file); keys this release does not know are kept
+    in ``extra`` and written back. Paths are usable (absolute or working-folder relative) in memory.
+    """
+
+    template: str | None = None
+    title: str | None = None
+    modality: str = "image"
+    input_shape: list[int] | None = None
+    class_names: list[str] = field(default_factory=list)
+    output: str = "softmax"
+    hyperparameters: dict[str, Any] | None = None
+    phases: list[dict[str, Any]] | None = None
+    augmentation: dict[str, Any] | None = None
+    preprocessing: dict[str, Any] | None = None
+    dataset: dict[str, Any] | None = None
+    split: dict[str, Any] | None = None
+    seed: int | None = None
+    command: str | None = None
+    versions: dict[str, str] | None = None
+    history: dict[str, list[float]] | None = None
+    final_metrics: dict[str, Any] | None = None
+    status: str | None = None
+    created: str | None = None
+    export: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
+
+    @property
+    def dataset_path(self) -> str | None:
+        return (self.dataset or {}).get("path")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], relative_to: str | Path | None = None,
+                  source: object = "a sidecar") -> ModelSidecar:
+        """A record from ``data`` of any known version (no ``format``: the current one), migrated.
+
+        ``relative_to``: the folder of the file ``data`` was read from, to resolve relative paths against.
+        """
+        if not isinstance(data, Mapping):
+            raise ModelFileError(f"Expected a sidecar holding a JSON object. Received: {type(data).__name__} in {source}")
+        version = parse_version(data.get("format", SIDECAR_FORMAT), SIDECAR_KIND, SCHEMA_VERSION,
+                                "model sidecar", source, ModelFileError)
+        data = migrate(data, version, MIGRATIONS)
+        data.pop("format", None)
+        names = [f.name for f in fields(cls) if f.name != "extra"]
+        known = {name: data.pop(name) for name in names if name in data}
+        names_ok = isinstance(known.get("class_names"), list) and known["class_names"]
+        if not names_ok or not all(isinstance(c, str) for c in known["class_names"]):
+            raise ModelFileError(f"Expected a sidecar with a list of class names. Received: "
+                                 f"class_names {known.get('class_names')!r} in {source}")
+        for name in ("hyperparameters", "augmentation", "preprocessing", "dataset", "split", "versions",
+                     "history", "final_metrics", "export"):
+            if known.get(name) is not None and not isinstance(known[name], dict):
+                raise ModelFileError(f"Expected {name!r} to be a JSON object in the sidecar. "
+                                     f"Received: {type(known[name]).__name__} in {source}")
+        for name in ("input_shape", "phases"):
+            if known.get(name) is not None and not isinstance(known[name], list):
+                raise ModelFileError(f"Expected {name!r} to be a list in the sidecar. "
+                                     f"Received: {known[name]!r} in {source}")
+        record = cls(**{k: v for k, v in known.items() if v is not None}, extra=data)
+        if relative_to is not None:
+            record = record._with_paths(lambda p: resolve_path(p, relative_to))
+        return record
+
+    def to_dict(self, relative_to: str | Path | None = None) -> dict[str, Any]:
+        """The record as the current version's JSON object (with ``format``); ``relative_to``: the folder
+        of the file it goes to, for paths stored relative to it."""
+        record = self._with_paths(lambda p: store_path(p, relative_to)) if relative_to is not None else self
+        data: dict[str, Any] = {"format": SIDECAR_FORMAT}
+        for f in fields(record):
+            value = getattr(record, f.name)
+            if f.name != "extra" and value is not None:
+                data[f.name] = copy.deepcopy(value)
+        for key, value in record.extra.items():
+            data.setdefault(key, copy.deepcopy(value))
+        return data
+
+    @classmethod
+    def read(cls, model_path: str | Path) -> ModelSidecar:
+        """The sidecar of ``model_path`` (see :func:`sidecar_path`), migrated, with usable paths."""
+        target = sidecar_path(model_path)
+        if not target.is_file():
+            raise ModelFileError(
+                f"Expected a sidecar {target.name} next to the model (written by 'workbench train'). "
+                f"Received: no such file for {model_path}"
+            )
+        try:
+            data = json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFileError(f"Expected a JSON sidecar. Received: {target} ({exc})") from None
+        if isinstance(data, dict) and "format" not in data:
+            raise ModelFileError(f"Expected a sidecar with \"format\": \"{SIDECAR_FORMAT}\" (or an older version). "
+                                 f"Received: no format in {target}")
+        return cls.from_dict(data, relative_to=target.parent, source=target)
+
+    def write(self, model_path: str | Path) -> Path:
+        """Write the sidecar of ``model_path`` atomically, in the current version, paths relative to it."""
+        target = sidecar_path(model_path)
+        text = json.dumps(self.to_dict(relative_to=target.parent), indent=2, default=_json_default)
+        return atomic_write_text(target, text)
+
+    def _with_paths(self, convert: Callable[[Any], Any]) -> ModelSidecar:
+        """A copy with ``convert`` applied to every path the record holds."""
+        dataset = copy.deepcopy(self.dataset)
+        if isinstance(dataset, dict):
+            if "path" in dataset:
+                dataset["path"] = convert(dataset["path"])
+            scan = dataset.get("scan")
+            if isinstance(scan, dict):
+                if "path" in scan:
+                    scan["path"] = convert(scan["path"])
+                for entry in scan.get("unreadable") or []:
+                    if isinstance(entry, dict) and "path" in entry:
+                        entry["path"] = convert(entry["path"])
+        export = copy.deepcopy(self.export)
+        if isinstance(export, dict) and "source_model" in export:
+            export["source_model"] = convert(export["source_model"])
+        return replace(self, dataset=dataset, export=export)
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -32,31 +214,16 @@ def sidecar_path(model_path: str | Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def write_sidecar(model_path: str | Path, data: dict[str, Any]) -> Path:
-    target = sidecar_path(model_path)
-    payload = {"format": SIDECAR_FORMAT, **data}
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=_json_default))
-    tmp.replace(target)  # atomic: a crash never leaves half a sidecar
-    return target
+def write_sidecar(model_path: str | Path, data: Mapping[str, Any] | ModelSidecar) -> Path:
+    """Write ``data`` (a record, or a plain dict with usable paths and no or any known ``format``) as
+    the sidecar of ``model_path``; returns the sidecar's path."""
+    record = data if isinstance(data, ModelSidecar) else ModelSidecar.from_dict(data, source="the sidecar to write")
+    return record.write(model_path)
 
 
 def read_sidecar(model_path: str | Path) -> dict[str, Any]:
-    target = sidecar_path(model_path)
-    if not target.is_file():
-        raise ModelFileError(
-            f"Expected a sidecar {target.name} next to the model (written by 'workbench train'). "
-            f"Received: no such file for {model_path}"
-        )
-    try:
-        data = json.loads(target.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"Expected a JSON sidecar. Received: {target} ({exc})") from None
-    if data.get("format") != SIDECAR_FORMAT or "class_names" not in data:
-        raise ModelFileError(
-            f"Expected a sidecar of format {SIDECAR_FORMAT} with class names. Received: {target}"
-        )
-    return data
+    """The sidecar of ``model_path`` as a plain dict of the current version, with usable paths."""
+    return ModelSidecar.read(model_path).to_dict()
 
 
 def library_versions() -> dict[str, str]:
