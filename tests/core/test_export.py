@@ -168,3 +168,63 @@ def test_predictor_rejects_a_garbage_keras_file_with_a_sidecar(trained, tmp_path
     shutil.copyfile(sidecar_path(trained[0]), tmp_path / "garbage.json")
     with pytest.raises(ModelFileError, match="Expected a Keras model file"):
         Predictor.load(garbage)
+
+
+# -- nothing the project did not create is replaced (an export once deleted a whole run folder) -----------
+
+
+def _user_folder(path: Path) -> Path:
+    path.mkdir(parents=True)
+    (path / "notes.txt").write_text("mine")
+    return path
+
+
+def test_a_savedmodel_export_refuses_a_folder_it_did_not_write_and_keeps_its_files(trained, tmp_path):
+    model_path, _ = trained
+    target = _user_folder(tmp_path / "mine")
+    with pytest.raises(ExportError, match=r"was not written by 'workbench export' \(pass --overwrite"):
+        export_model(model_path, "savedmodel", out=target)
+    assert (target / "notes.txt").read_text() == "mine" and sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+def test_export_refuses_the_run_folder_and_leaves_the_run_intact(trained):
+    model_path, _ = trained
+    before = sorted(p.name for p in model_path.parent.iterdir())
+    with pytest.raises(ExportError, match="other than the model or its folder"):
+        export_model(model_path, "savedmodel", out=model_path.parent)
+    assert sorted(p.name for p in model_path.parent.iterdir()) == before
+    Predictor.load(model_path)
+
+
+def test_an_earlier_export_is_replaced_whole_and_overwrite_replaces_a_foreign_target(trained, tmp_path):
+    model_path, _ = trained
+    target = tmp_path / "sm"
+    export_model(model_path, "savedmodel", out=target, parity_count=2)
+    (target / "stale.txt").write_text("from the previous export")
+    export_model(model_path, "savedmodel", out=target, parity_count=2)  # ours: replaced without --overwrite
+    assert not (target / "stale.txt").exists() and (target / "saved_model.pb").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no staging folder left behind"
+    foreign = tmp_path / "foreign.keras"
+    foreign.write_text("someone's file")
+    with pytest.raises(ExportError, match="was not written by 'workbench export'"):
+        export_model(model_path, "keras", out=foreign, parity_count=2)
+    assert foreign.read_text() == "someone's file"
+    export_model(model_path, "keras", out=foreign, parity_count=2, overwrite=True)
+    Predictor.load(foreign)
+
+
+def test_a_failed_export_leaves_the_previous_one_in_place(trained, tmp_path, monkeypatch):
+    model_path, _ = trained
+    target = tmp_path / "m.tflite"
+    export_model(model_path, "tflite", out=target, parity_count=2)
+    before = target.read_bytes()
+    import workbench.core.export as export
+
+    def broken(model, quantize, samples, float_layers):
+        raise ExportError("conversion failed on purpose")
+
+    monkeypatch.setattr(export, "_tflite_bytes", broken)
+    with pytest.raises(ExportError, match="on purpose"):
+        export_model(model_path, "tflite", out=target, parity_count=2)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tflite", "m.tflite.json"]

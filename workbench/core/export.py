@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from workbench.core.atomic import atomic_write_with
 from workbench.core.errors import DatasetError, ExportError
 from workbench.core.evaluation import output_to_probabilities
 from workbench.core.inference import Predictor
-from workbench.core.sidecar import write_sidecar
+from workbench.core.sidecar import read_sidecar, write_sidecar
 
 FORMATS = ("keras", "savedmodel", "tflite")
 QUANTIZATIONS = ("none", "dynamic", "int8")
@@ -76,8 +79,14 @@ def sample_inputs(predictor: Predictor, data: str | None = None, count: int = 16
 
 
 def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | None = None,
-                 quantize: str = "none", data: str | None = None, parity_count: int = 16) -> ExportResult:
-    """Export ``model_path`` to ``fmt`` and check parity on real samples."""
+                 quantize: str = "none", data: str | None = None, parity_count: int = 16,
+                 overwrite: bool = False) -> ExportResult:
+    """Export ``model_path`` to ``fmt`` and check parity on real samples.
+
+    Nothing the project did not create is replaced: an existing ``out`` must be an earlier export
+    (its sidecar has an ``export`` record) unless ``overwrite``. The artefact is written beside the
+    target and moved into place only when complete, so a kill never leaves half an export.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"Expected an export format in {', '.join(FORMATS)}. Received: {fmt!r}")
     if quantize not in QUANTIZATIONS:
@@ -87,7 +96,11 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     model_path = Path(model_path)
     predictor = Predictor.load(model_path)
     target = Path(out) if out else default_export_path(model_path, fmt, quantize)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _check_target(target, model_path, fmt, overwrite)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Expected a folder the export can be written to. Received: {target.parent} ({exc})") from None
     samples, source = sample_inputs(predictor, data, max(parity_count, 100 if quantize == "int8" else 0))
     parity = samples[:parity_count]
     reference = predictor.predict_arrays(parity)
@@ -95,21 +108,17 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     if fmt == "keras":
         # Re-saved from the uncompiled model: inference only, without the optimizer's state
         # (a third of an Adam-trained file), so shipped models stay small.
-        if target.resolve() == model_path.resolve():
-            raise ExportError(f"Expected an export path other than the model itself. Received: {target}")
-        predictor.model.save(target)
+        _write_atomically(target, lambda tmp: predictor.model.save(tmp), suffix=".keras")
         run = _keras_runner(target, predictor.handler)
     elif fmt == "savedmodel":
-        if target.exists():
-            shutil.rmtree(target)
-        predictor.model.export(str(target), format="tf_saved_model", verbose=False)
+        _replace_folder(target, lambda tmp: predictor.model.export(str(tmp), format="tf_saved_model", verbose=False))
         run = _savedmodel_runner(target)
     else:
         # The converter saves the model through Keras, which prints its whole signature (some 50
         # lines of "TensorSpec" for a sound model) on stdout; the export's own report is what counts.
         with contextlib.redirect_stdout(io.StringIO()):
             tflite = _tflite_bytes(predictor.model, quantize, samples, predictor.handler.float_front_end_layers(predictor.model))
-        target.write_bytes(tflite)
+        _write_atomically(target, lambda tmp: tmp.write_bytes(tflite))
         run = tflite_runner(target)
     exported = output_to_probabilities(run(parity), predictor.sigmoid)
     sidecar = dict(predictor.sidecar)
@@ -124,6 +133,54 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
         parity_samples=len(parity), parity_source=source,
         top1_agreement=float((exported.argmax(1) == reference.argmax(1)).mean()) if len(parity) else 1.0,
     )
+
+
+def _is_our_export(target: Path) -> bool:
+    """Whether ``target`` was written by an earlier export (its sidecar carries an export record)."""
+    try:
+        return "export" in read_sidecar(target)
+    except Exception:  # no sidecar, or not ours: either way not an export of ours
+        return False
+
+
+def _check_target(target: Path, model_path: Path, fmt: str, overwrite: bool) -> None:
+    if target.resolve() == model_path.resolve() or (target.is_dir() and model_path.resolve().is_relative_to(target.resolve())):
+        raise ExportError(f"Expected an export path other than the model or its folder. Received: {target}")
+    if target.exists() and (target.is_dir() != (fmt == "savedmodel")):
+        kind = "a folder" if fmt == "savedmodel" else "a file"
+        raise ExportError(f"Expected {kind} as the {fmt} export target. Received: {target} exists and is not {kind}")
+    if target.exists() and not overwrite and not _is_our_export(target):
+        raise ExportError(f"Expected a new path or an earlier export to replace. Received: {target} exists and was not "
+                          "written by 'workbench export' (pass --overwrite to replace it)")
+
+
+def _write_atomically(target: Path, write, suffix: str | None = None) -> None:
+    try:
+        atomic_write_with(target, write, suffix=suffix)
+    except OSError as exc:
+        raise ExportError(f"Expected to write the export to {target}. Received: {exc.strerror or exc}") from None
+
+
+def _replace_folder(target: Path, write) -> None:
+    """Write a folder export beside ``target``, then swap it in; the old export is removed only after."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old = target.with_name(f".{target.name}.old")  # ours: a previous export set aside during a swap
+    try:
+        write(staging / "export")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        try:
+            os.replace(staging / "export", target)
+        except OSError:
+            if old.exists():
+                os.replace(old, target)  # put the previous export back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise ExportError(f"Expected to write the export to {target}. Received: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _keras_runner(path: Path, modality):
