@@ -59,7 +59,7 @@ def run(model: Path, data: Path) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from tests.gui.strokes import replay_strokes
-    from workbench.gui.panels.draw_test_widget import DrawTestWidget
+    from workbench.gui.panels.live.draw_test_widget import DrawTestWidget
     from workbench.gui.workers.predictor_cache import PredictorCache
 
     entries = json.loads(data.read_text(encoding="utf-8"))

@@ -1,7 +1,6 @@
-"""Setup for running the Augmentation panel alone: scan DATA in the background, then hand it over.
-
-Kept out of the panel module: in the app the Data panel does the scanning.
-"""
+"""The image Augmentation panel alone: ``python -m demos.augmentation_panel [DATA] [--augment KEY=VALUE]
+[--screenshot PATH]`` scans DATA in the background (in the app the Data panel does that), then hands it
+to the panel, whose preview shows its images."""
 
 from __future__ import annotations
 
@@ -10,8 +9,10 @@ from functools import partial
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 from PySide6.QtWidgets import QWidget
 
-from workbench.core.image.augment import AugmentationSpec
+from demos.runner import run_panel_demo
 from workbench.core.data.scan import scan_dataset
+from workbench.core.image.augment import AugmentationSpec
+from workbench.gui.panels.augmentation.augmentation_panel import AugmentationPanel
 from workbench.gui.state import AppState
 from workbench.gui.workers.task_runner import TaskRunner
 
@@ -48,3 +49,15 @@ def build_demo(panel_class, args) -> QWidget:
     else:
         panel.setProperty("demoFailed", True)  # nothing to wait for: grab the empty state
     return panel
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_panel_demo(
+        partial(build_demo, AugmentationPanel), title="Augmentation", size=(1180, 560),
+        add_arguments=lambda parser: (
+            parser.add_argument("data", nargs="?", help="a folder or .npz whose images to preview"),
+            parser.add_argument("--augment", action="append", metavar="KEY=VALUE",
+                                help="start with these options, e.g. --augment rotation=20"),
+        ),
+        ready=lambda panel, *_: panel.is_ready() or panel.property("demoFailed") is True,
+    ))

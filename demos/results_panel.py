@@ -1,5 +1,5 @@
-"""The results panel alone: ``python -m workbench.gui.panels.results_panel RUN_DIR [--export FMT]
-[--screenshot PATH]`` shows a run, opens its most confused cell and optionally exports the model."""
+"""The Results panel alone: ``python -m demos.results_panel RUN_DIR [--export FMT] [--screenshot PATH]``
+shows a run, opens its most confused cell and optionally exports the model."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QLabel
 
+from demos.runner import run_panel_demo
 from workbench.gui.panels.results_panel import ResultsPanel
 from workbench.gui.state import AppState
 
@@ -43,3 +44,8 @@ def demo_ready(panel: ResultsPanel, args) -> bool:
     samples_ready = evaluation is None or panel.thumbnails.count() > 0 or not evaluation.get("misclassified")
     export_ready = not args.export or bool(panel.findChild(QLabel, "resultsExportStatus").text())
     return samples_ready and export_ready
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_panel_demo(demo_panel, title="Results", size=(1100, 820),
+                                    add_arguments=demo_arguments, ready=demo_ready))

@@ -1,7 +1,10 @@
-"""Runs a panel alone: ``python -m workbench.gui.panels.<module> [--screenshot PATH] [panel options]``.
+"""Runs a panel or a widget alone in its own window, optionally grabbing a screenshot.
 
-Panels do background work (TensorFlow import, model builds, training), so a screenshot is taken
-once the panel says it is ready, not after a fixed delay; a timeout still grabs what is there.
+``run_panel_demo`` is for panels (``python -m demos.<panel> [--screenshot PATH] [panel options]``):
+they do background work (TensorFlow import, model builds, training), so a screenshot is taken once
+the panel says it is ready, not after a fixed delay; a timeout still grabs what is there.
+``run_demo`` is for widgets filled with demo data (``python -m demos.widgets NAME``): it grabs after
+a short settling delay.
 """
 
 from __future__ import annotations
@@ -80,3 +83,39 @@ def run_panel_demo(
     code = app.exec()
     panel.shutdown()
     return code
+
+
+def run_demo(
+    build: Callable[[], QWidget], *, title: str, size: tuple[int, int], settle_ms: int = 600,
+    argv: list[str] | None = None,
+) -> int:
+    """Show ``build()`` in its own window; with ``--screenshot PATH`` grab it once shown and exit.
+
+    Args:
+        build: makes the widget, already filled with demo data (called after QApplication exists).
+        title: window title.
+        size: initial window size in pixels.
+        settle_ms: delay before the grab, so paced redraws (QTimer) and layouts have run.
+        argv: the command-line options (default: ``sys.argv[1:]``).
+    """
+    parser = argparse.ArgumentParser(description=f"Demo of the {title} widget.")
+    parser.add_argument("--screenshot", type=Path, help="save a PNG of the widget and exit")
+    args = parser.parse_args(argv)
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    widget = build()
+    widget.setWindowTitle(title)
+    widget.resize(*size)
+    widget.show()
+    if args.screenshot is not None:
+
+        def grab_and_quit() -> None:
+            if not widget.grab().save(str(args.screenshot)):
+                print(f"could not write {args.screenshot}", file=sys.stderr)
+                app.exit(1)
+                return
+            print(args.screenshot)
+            app.quit()
+
+        QTimer.singleShot(settle_ms, grab_and_quit)
+    return app.exec()

@@ -3,7 +3,7 @@
     xvfb-run -a .venv/bin/python packaging/screenshot_draw.py [--out /tmp/shots/draw_tab.png]
 
 Uses the shipped digits model (``WORKBENCH_DIGITS_MODEL`` overrides it). Opens MainWindow and its
-Test panel; if MainWindow cannot be imported or built, the TestPanel alone is shot instead.
+Test panel; if MainWindow cannot be imported or built, the LiveTestPanel alone is shot instead.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _wait_until(app, condition, timeout_s: float, what: str) -> None:
 
 
 def _build_window(state_model: str):
-    """(top-level widget, TestPanel); MainWindow when it works, else a bare TestPanel."""
+    """(top-level widget, LiveTestPanel); MainWindow when it works, else a bare LiveTestPanel."""
     try:
         from workbench.gui.main_window import MainWindow
 
@@ -39,11 +39,11 @@ def _build_window(state_model: str):
         panel = window.test_panel
     except Exception:
         traceback.print_exc()
-        print("MainWindow unavailable; shooting the TestPanel alone", file=sys.stderr)
-        from workbench.gui.panels.test_panel import TestPanel
+        print("MainWindow unavailable; shooting the LiveTestPanel alone", file=sys.stderr)
+        from workbench.gui.panels.live_test_panel import LiveTestPanel
         from workbench.gui.state import AppState
 
-        panel = TestPanel(AppState())
+        panel = LiveTestPanel(AppState())
         window = panel
     if state_model:
         panel._add_model(state_model)  # a model under development: pick it like "Open model…" would

@@ -1,15 +1,25 @@
-"""Tiny synthetic sound datasets for tests: tones and noise written as WAV files with soundfile.
+"""Sound datasets for tests: tiny synthetic tones written as WAV files with soundfile, and small
+subsets of the real spoken digits (FSDD) linked from the shared data.
 
-Each class is a pure tone of its own frequency (slightly detuned per file, with a little noise and
+Each tone class is a pure tone of its own frequency (slightly detuned per file, with a little noise and
 random leading/trailing silence), so a model learns the classes in an epoch or two.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import soundfile
+
+from tests.paths import SHARED_DATA, require_shared
+
+FSDD = SHARED_DATA / "fsdd"
+FSDD_SPEAKERS = ("george", "jackson", "nicolas", "theo", "yweweler")
+#: The file-name pattern whose group is the speaker (``<digit>_<speaker>_<n>.wav``).
+FSDD_SPEAKER_REGEX = r"_([a-z]+)_"
 
 TONE_CLASSES = {"low": 300.0, "mid": 1000.0, "high": 3000.0}
 
@@ -42,4 +52,22 @@ def write_tone_dataset(root: Path, per_class: int = 8, classes: dict[str, float]
             samples = np.pad(body, pad) + rng.normal(0, 1e-4, body.size + sum(pad)).astype(np.float32)
             group = ("alice", "bob")[i % 2]
             write_wav(root / cls / f"{name.format(cls=cls, group=group, i=i)}.wav", samples, rate)
+    return root
+
+
+def link_fsdd_subset(root: Path, digits: tuple[str, ...], recordings: dict[str, range]) -> Path:
+    """``root/<digit>/<digit>_<speaker>_<n>.wav`` for each digit and each ``speaker: range of n`` in
+    ``recordings``: symbolic links to the shared FSDD files (copies where links are not allowed),
+    so a test trains on real speech without copying the data into the repository."""
+    fsdd = require_shared(FSDD)
+    for digit in digits:
+        for speaker, numbers in recordings.items():
+            for n in numbers:
+                source = fsdd / digit / f"{digit}_{speaker}_{n}.wav"
+                target = root / digit / source.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.symlink(source, target)
+                except OSError:  # e.g. Windows without the symlink privilege
+                    shutil.copyfile(source, target)
     return root

@@ -61,3 +61,27 @@ def write_image_dataset(root: Path, counts: dict[str, int] | None = None, *, siz
                 array = np.stack([array, array // 2, 255 - array], axis=-1)
             write_image(root / cls / f"{name.format(cls=cls, i=i)}{ext}", array)
     return root
+
+
+def write_video_dataset(root: Path, counts: dict[str, int] | None = None, *, size: int = 16, frames: int = 4,
+                        seed: int = 0) -> Path:
+    """Write ``root/<class>/<class>_<i>.avi``: tiny Motion-JPEG clips (``frames`` × ``size``²) per class.
+
+    Class ``k`` shows pattern ``PATTERNS[k % 4]`` drifting one pixel a frame; enough for a scan to
+    index and verify them (video is not trained on yet). Needs OpenCV (cv2).
+    """
+    import cv2
+
+    counts = counts if counts is not None else {"a_hbar": 2, "b_vbar": 2}
+    rng = np.random.default_rng(seed)
+    for k, (cls, n) in enumerate(counts.items()):
+        for i in range(n):
+            path = root / cls / f"{cls}_{i}.avi"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (size, size))
+            assert writer.isOpened(), f"OpenCV cannot write {path}"
+            base = pattern_image(PATTERNS[k % len(PATTERNS)], size, rng)
+            for f in range(frames):
+                writer.write(cv2.cvtColor(np.roll(base, f, axis=1), cv2.COLOR_GRAY2BGR))
+            writer.release()
+    return root

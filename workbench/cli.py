@@ -12,7 +12,7 @@ import shlex
 import sys
 from typing import Any, Sequence
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import TemplateError, WorkbenchError
 
 EXIT_USAGE = 2
 
@@ -30,7 +30,8 @@ def cmd_templates(args: argparse.Namespace) -> int:
         return 0
     for t in templates:
         shape = "×".join(map(str, t.input_shape))
-        print(f"{t.id:<24} {t.modality:<6} {shape:<16} {t.title}")
+        note = "" if t.can_train else f"  (cannot train yet: {t.train_unavailable})"
+        print(f"{t.id:<24} {t.modality:<6} {shape:<16} {t.title}{note}")
         print(f"{'':<24} {t.description}")
     return 0
 
@@ -67,6 +68,8 @@ def train_config_from_args(args: argparse.Namespace):
     from workbench.core.training import TrainConfig
 
     spec = get_template(args.template)
+    if not spec.can_train:  # said before the data is scanned or any hyperparameter is checked
+        raise TemplateError(f"{spec.train_unavailable}. Received: --template {spec.id}")
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
                  "optimizer": args.optimizer, "dropout": args.dropout, "seed": args.seed,
                  "lr_schedule": args.lr_schedule, "early_stopping_patience": args.patience}
@@ -153,7 +156,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.core.export import export_model
 
-    result = export_model(args.model, args.format, args.out, quantize=args.quantize, data=args.data)
+    result = export_model(args.model, args.format, args.out, quantize=args.quantize, data=args.data,
+                          overwrite=args.overwrite)
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -220,7 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="keras", choices=("keras", "savedmodel", "tflite"))
     p.add_argument("--quantize", default="none", choices=("none", "dynamic", "int8"))
     p.add_argument("--data", help="dataset for parity samples and int8 calibration (default: the training data)")
-    p.add_argument("--out")
+    p.add_argument("--out", help="where to write (default: beside the model); an existing path must be an "
+                                 "earlier export unless --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out that was not written by 'workbench export'")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_export)
     return parser

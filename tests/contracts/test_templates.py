@@ -1,24 +1,34 @@
 """Contract tests run over every registered template, so a new template is covered automatically.
 
 Each template must build on a tiny input, give probabilities, learn from one step, survive a
-save → load round trip unchanged, and have hyperparameters that validate and round-trip.
+save → load round trip unchanged, and have hyperparameters that validate and round-trip. And each
+one must really train: a one-epoch ``train()`` on tiny data of its modality writes a model that
+predicts files — or, for a template that declares it cannot train yet, ``train()``, the CLI and the
+template listing say so before any work is done.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from workbench.core.errors import TemplateError
+from tests.audio_helpers import write_tone_dataset
+from tests.helpers import write_image_dataset, write_video_dataset
+from workbench.core.errors import DatasetError, TemplateError
 from workbench.core.templates import list_templates
 from workbench.core.templates.base import TRAINING_KEYS
 
 TEMPLATES = list_templates()
 IDS = [t.id for t in TEMPLATES]
+UNTRAINABLE = [t for t in TEMPLATES if not t.can_train]
 REQUIRED_HPARAMS = ("dropout", "learning_rate", "optimizer", *TRAINING_KEYS)
+# The smallest sound front end the audio hyperparameters allow, applied where a template has them.
+SMALL_AUDIO = {"sample_rate": 8000, "duration": 0.25, "n_mels": 16, "frames": 16}
 
 
 def tiny_shape(spec) -> tuple[int, ...]:
@@ -30,6 +40,31 @@ def tiny_shape(spec) -> tuple[int, ...]:
     if spec.modality == "video":
         return (4, 32, 32, channels)
     return (32, 32, channels)
+
+
+def train_shape(spec) -> tuple[int, ...] | None:
+    """The input shape of the one-epoch run: the template's own when it is at most 32×32, else
+    32×32 with its channels (big inputs would make the contract slow); None keeps the default."""
+    if spec.modality != "image" or max(spec.input_shape[:-1]) <= 32:
+        return None
+    return (32, 32, spec.input_shape[-1])
+
+
+def tiny_dataset(spec, root: Path) -> tuple[Path, dict, tuple[int, ...] | None]:
+    """(folder of 2 classes × 4 tiny samples of the template's modality, one-epoch hyperparameters,
+    input shape for TrainConfig)."""
+    hparams = {"epochs": 1, "batch_size": 4}
+    if spec.modality == "audio":
+        names = {hp.name for hp in spec.hyperparameters}
+        hparams.update({k: v for k, v in SMALL_AUDIO.items() if k in names})
+        rate = hparams.get("sample_rate", 16000)
+        return (write_tone_dataset(root, per_class=4, classes={"low": 300.0, "high": 2000.0}, sample_rates=(rate,)),
+                hparams, None)
+    if spec.modality == "video":
+        return write_video_dataset(root, {"a_hbar": 2, "b_vbar": 2}), hparams, None
+    shape = train_shape(spec) or tuple(spec.input_shape)
+    data = write_image_dataset(root, {"a_hbar": 4, "b_vbar": 4}, size=shape[0], rgb=shape[-1] == 3)
+    return data, hparams, train_shape(spec)
 
 
 def sample_batch(shape: tuple[int, ...], n: int = 4, seed: int = 0) -> np.ndarray:
@@ -44,8 +79,16 @@ def test_the_article_templates_are_registered():
 
 @pytest.mark.parametrize("spec", TEMPLATES, ids=IDS)
 def test_metadata_is_consistent(spec):
-    json.dumps(spec.to_dict())
+    described = spec.to_dict()
+    json.dumps(described)
     assert spec.title and spec.description
+    # Whether it trains is declared, never found out mid-run; a modality without training has none.
+    assert described["can_train"] is spec.can_train and described["training_unavailable"] == spec.train_unavailable
+    assert spec.can_train == (spec.train_unavailable == "")
+    from workbench.core.modality import get_modality
+
+    if not get_modality(spec.modality).can_train:
+        assert not spec.can_train
     expected_rank = {"video": 4, "audio": 1}.get(spec.modality, 3)  # sound models take raw waveforms
     assert len(spec.input_shape) == expected_rank
     assert tuple(spec.input_shape_for(spec.default_hparams())) == tuple(spec.input_shape)
@@ -159,3 +202,54 @@ def test_invalid_hyperparameters_raise_template_error(spec):
         with pytest.raises(TemplateError, match="Received"):
             spec.resolve_hparams({name: value})
             pytest.fail(f"{spec.id}: {name}={value!r} was accepted")
+
+
+@pytest.mark.parametrize("spec", TEMPLATES, ids=IDS)
+def test_trains_one_epoch_on_tiny_data_of_its_modality(spec, tmp_path):
+    from workbench.core.inference import Predictor
+    from workbench.core.training import TrainConfig, train
+
+    data, hparams, input_shape = tiny_dataset(spec, tmp_path / "data")
+    run = tmp_path / "run"
+    config = TrainConfig(spec.id, str(data), hparams, input_shape=input_shape, out_dir=str(run))
+    if not spec.can_train:
+        with pytest.raises(DatasetError, match=re.escape(spec.train_unavailable)):
+            train(config)
+        assert not run.exists(), "a template that cannot train must be refused before any work"
+        return
+    result = train(config)
+    assert result.status == "completed", result.message
+    assert result.model_path == run / "model.keras" and result.model_path.is_file()
+    assert (run / "model.json").is_file()
+    assert len(result.history["loss"]) == 1 and math.isfinite(result.history["loss"][0])
+
+    files = [min(folder.iterdir()) for folder in sorted(data.iterdir())]  # one per class
+    predictions = Predictor.load(result.model_path).predict_files(files)
+    assert [p.source for p in predictions] == [str(f) for f in files]
+    for prediction in predictions:
+        assert len(prediction.probabilities) == 2 and min(prediction.probabilities) >= 0
+        assert sum(prediction.probabilities) == pytest.approx(1.0, abs=1e-5)
+        assert prediction.label in ("a_hbar", "b_vbar", "high", "low")
+
+
+@pytest.mark.parametrize("spec", UNTRAINABLE, ids=[t.id for t in UNTRAINABLE])
+def test_the_cli_says_up_front_that_a_template_cannot_train_yet(spec, tmp_path, capsys):
+    from workbench.cli import run_cli
+
+    assert run_cli(["templates"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(spec.id + " "))
+    assert f"(cannot train yet: {spec.train_unavailable})" in line
+    assert run_cli(["templates", "--json"]) == 0
+    listed = {t["id"]: t for t in json.loads(capsys.readouterr().out)}
+    assert listed[spec.id]["can_train"] is False and listed[spec.id]["training_unavailable"] == spec.train_unavailable
+
+    data, _, _ = tiny_dataset(spec, tmp_path / "data")
+    # Refused before the data is scanned: a folder that does not exist gets the same one line.
+    for folder in (data, tmp_path / "missing"):
+        code = run_cli(["train", "--template", spec.id, "--data", str(folder), "--out", str(tmp_path / "run")])
+        captured = capsys.readouterr()
+        lines = [line for line in captured.err.splitlines() if line.strip()]
+        assert code == 2 and len(lines) == 1, captured
+        assert lines[0].startswith("workbench train: error: " + spec.train_unavailable)
+        assert "does not exist" not in lines[0] and captured.out == ""
+    assert not (tmp_path / "run").exists()

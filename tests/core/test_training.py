@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import write_image_dataset
 from workbench.core.errors import DatasetError
 from workbench.core.inference import Predictor
+from workbench.core.sidecar import read_sidecar
 from workbench.core.templates import TemplateSpec, list_templates
 from workbench.core.templates import registry as template_registry
 from workbench.core.templates.base import training_hyperparameters
@@ -105,7 +106,8 @@ def test_run_folder_has_model_sidecar_history_and_evaluation(completed, three_cl
     assert sidecar["hyperparameters"]["epochs"] == 2 and sidecar["seed"] == 11
     assert sidecar["history"] == result.history
     assert sidecar["split"]["num_train"] + sidecar["split"]["num_val"] == 60
-    assert sidecar["dataset"]["path"] == str(three_classes.resolve())
+    # stored relative to the run folder or absolute, depending on the sidecar's version: compare as read
+    assert Path(read_sidecar(result.model_path)["dataset"]["path"]).resolve() == three_classes.resolve()
     assert [Path(u["path"]).name for u in sidecar["dataset"]["scan"]["unreadable"]] == ["broken.png"]
     assert {"tensorflow", "keras", "numpy", "python"} <= set(sidecar["versions"])
     assert sidecar["final_metrics"]["epochs_run"] == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QScrollBar
 
 from tests.gui.stop_timing import StopTiming
@@ -17,27 +16,18 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    """Build main windows; at teardown check that no training thread is left running."""
+def make_window(make_widget, tmp_path):
+    """Build shown main windows (closed at teardown; a thread left running fails the test)."""
     from workbench.gui.main_window import MainWindow
 
-    windows = []
-
     def make():
-        window = MainWindow()
-        qtbot.addWidget(window)
+        window = make_widget(MainWindow)
         window.training_panel.runs_root = str(tmp_path / "runs")
         window.ask_stop_training = lambda: True  # no modal dialog in tests
         window.show()
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        if window.isVisible():
-            window.close()
-        assert not window.controller.running, "a training thread outlived its window"
-        assert not [t for t in window.findChildren(QThread) if t.isRunning() and t.objectName() == "trainingThread"]
+    return make
 
 
 def _load_mnist_small(qtbot, window) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtCore import QThread, Qt
 
 from tests.hardware.spoken_digits import MORE_DIGITS, SEVEN, recording, require_model
 from workbench.core.sources.utterance import DetectorConfig
-from workbench.gui.panels.microphone_test_widget import MicrophoneTestWidget
+from workbench.gui.panels.live.microphone_test_widget import MicrophoneTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 pytestmark = [pytest.mark.hardware, pytest.mark.gui]

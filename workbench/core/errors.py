@@ -22,9 +22,5 @@ class ModelFileError(WorkbenchError):
     """A file that is not a loadable workbench model."""
 
 
-class TrainingError(WorkbenchError):
-    """Training could not go on (NaN loss, out of memory, a file failing mid-run)."""
-
-
 class ExportError(WorkbenchError):
     """An export format or option that cannot be produced."""

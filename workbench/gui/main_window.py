@@ -10,12 +10,13 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.project import PROJECT_SUFFIX
-from workbench.gui.panels.augmentation_stack import AugmentationStack
+from workbench.gui import settings_keys
+from workbench.gui.panels.augmentation.augmentation_stack import AugmentationStack
 from workbench.gui.panels.data_panel import DataPanel
+from workbench.gui.panels.live_test_panel import LiveTestPanel
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.panels.results_panel import ResultsPanel
 from workbench.gui.panels.runs_panel import RunsPanel
-from workbench.gui.panels.test_panel import TestPanel
 from workbench.gui.panels.training_panel import TrainingPanel
 from workbench.gui.project_controller import ProjectController
 from workbench.gui.state import AppState
@@ -36,11 +37,11 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel(self.state)
         self.model_panel = ModelPanel(self.state)
         self.augmentation_stack = AugmentationStack(self.state)
-        self.augmentation_panel = self.augmentation_stack.image_panel
-        self.audio_augmentation_panel = self.augmentation_stack.audio_panel
+        self.augmentation_panel = self.augmentation_stack.panel("image")
+        self.audio_augmentation_panel = self.augmentation_stack.panel("audio")
         self.training_panel = TrainingPanel(self.state, self.controller)
         self.results_panel = ResultsPanel(self.state)
-        self.test_panel = TestPanel(self.state)
+        self.test_panel = LiveTestPanel(self.state)
         self.runs_panel = RunsPanel()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
@@ -189,28 +190,28 @@ class MainWindow(QMainWindow):
             panel.shutdown()
         self._tf_loader.wait()
         settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
-        settings.setValue("window/tab", self.tabs.currentIndex())
-        settings.setValue("project/last", self.projects.path)
+        settings.setValue(settings_keys.WINDOW_GEOMETRY, self.saveGeometry())
+        settings.setValue(settings_keys.WINDOW_STATE, self.saveState())
+        settings.setValue(settings_keys.WINDOW_TAB, self.tabs.currentIndex())
+        settings.setValue(settings_keys.LAST_PROJECT, self.projects.path)
         if not self.projects.path:
             self.projects.save_session()
         super().closeEvent(event)
 
     def _restore_settings(self) -> None:
         settings = QSettings()
-        geometry = settings.value("window/geometry")
+        geometry = settings.value(settings_keys.WINDOW_GEOMETRY)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 860)
-        state = settings.value("window/state")
+        state = settings.value(settings_keys.WINDOW_STATE)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         else:
             self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
-        self.tabs.setCurrentIndex(int(settings.value("window/tab", 0)))
-        last = settings.value("project/last", "")
+        self.tabs.setCurrentIndex(int(settings.value(settings_keys.WINDOW_TAB, 0)))
+        last = settings.value(settings_keys.LAST_PROJECT, "")
         if last and Path(last).is_file():
             self.open_project(last)
             return

@@ -9,11 +9,9 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.image.augment import AugmentationSpec
 from workbench.core.project import Project
+from workbench.gui import settings_keys
+from workbench.gui.recent_paths import RecentPaths
 from workbench.gui.state import AppState
-
-RECENT_KEY = "projects/recent"
-SESSION_KEY = "session/project"
-MAX_RECENT = 10
 
 
 class ProjectController(QObject):
@@ -23,6 +21,7 @@ class ProjectController(QObject):
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._state = state
+        self._recent = RecentPaths(settings_keys.RECENT_PROJECTS)
         self.project = Project()
         self.path = ""
         state.run_finished.connect(self._on_run_finished)
@@ -41,7 +40,7 @@ class ProjectController(QObject):
     def open(self, path: str) -> Project:
         project = Project.load(path)  # raises WorkbenchError with a clear message
         self.project, self.path = project, str(Path(path).resolve())
-        self._remember(self.path)
+        self._recent.remember(self.path)
         self.path_changed.emit(self.path)
         self.runs_changed.emit(list(project.runs))
         return project
@@ -62,13 +61,13 @@ class ProjectController(QObject):
         from dataclasses import asdict
 
         self._capture_state()
-        QSettings().setValue(SESSION_KEY, json.dumps(asdict(self.project)))
+        QSettings().setValue(settings_keys.SESSION_PROJECT, json.dumps(asdict(self.project)))
 
     def restore_session(self) -> Project | None:
         """The choices of the last launch's unsaved project, applied to the state (None if none)."""
         import json
 
-        raw = QSettings().value(SESSION_KEY, "")
+        raw = QSettings().value(settings_keys.SESSION_PROJECT, "")
         try:
             data = json.loads(raw) if raw else None
             project = Project(**{k: v for k, v in data.items() if k in Project.__dataclass_fields__}) if data else None
@@ -88,7 +87,7 @@ class ProjectController(QObject):
             raise ValueError("Expected a path for a project that was never saved. Received: none")
         self._capture_state()
         self.path = str(self.project.save(target).resolve())
-        self._remember(self.path)
+        self._recent.remember(self.path)
         self.path_changed.emit(self.path)
         return self.path
 
@@ -101,14 +100,9 @@ class ProjectController(QObject):
         s.set_audio_augmentation(AudioAugmentationSpec.from_dict(p.audio_augmentation))
         s.set_split(p.val_fraction, p.group_regex)
 
-    @staticmethod
-    def recent() -> list[str]:
-        value = QSettings().value(RECENT_KEY, [])
-        return [v for v in (value if isinstance(value, list) else [value]) if v]
-
-    def _remember(self, path: str) -> None:
-        recent = [path] + [p for p in self.recent() if p != path]
-        QSettings().setValue(RECENT_KEY, recent[:MAX_RECENT])
+    def recent(self) -> list[str]:
+        """Projects opened or saved before, newest first."""
+        return self._recent.paths()
 
     @Slot(dict)
     def _on_run_finished(self, payload: dict) -> None:

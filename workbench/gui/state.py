@@ -66,19 +66,28 @@ class AppState(QObject):
             self.audio_augmentation_changed.emit(spec)
 
     def template_modality(self) -> str:
-        """The chosen template's modality ("image" for an unknown template: training reports it)."""
+        """The chosen template's modality (the default one for an unknown template: training reports it)."""
         from workbench.core.errors import WorkbenchError
+        from workbench.core.modality import DEFAULT_MODALITY
         from workbench.core.templates import get_template
 
         try:
             return get_template(self.template_id).modality
         except WorkbenchError:
-            return "image"
+            return DEFAULT_MODALITY
 
     def augmentation_for_template(self):
-        """The augmentation that applies to the chosen template: sound options for a sound
-        template, image options otherwise."""
-        return self.audio_augmentation if self.template_modality() == "audio" else self.augmentation
+        """The augmentation that applies to the chosen template: the spec of its modality's kind
+        (the registry's ``augmentation_spec``), the image options when the state holds none of it."""
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.modality import get_modality
+
+        try:
+            spec_class = get_modality(self.template_modality()).augmentation_spec
+        except WorkbenchError:  # a modality nobody registered: training reports it
+            return self.augmentation
+        return next((spec for spec in (self.augmentation, self.audio_augmentation) if isinstance(spec, spec_class)),
+                    self.augmentation)
 
     def set_model(self, path: str) -> None:
         if path != self.model_path:

@@ -11,10 +11,10 @@ from tests.audio_helpers import write_tone_dataset
 from tests.helpers import write_image_dataset
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.data.scan import scan_dataset
-from workbench.gui.panels import audio_augmentation_panel as panel_module
-from workbench.gui.panels.audio_augmentation_panel import AudioAugmentationPanel
-from workbench.gui.panels.audio_augmentation_tasks import PREVIEW_VERSIONS
-from workbench.gui.panels.augmentation_stack import AugmentationStack
+from workbench.gui.panels.augmentation import audio_augmentation_panel as panel_module
+from workbench.gui.panels.augmentation.audio_augmentation_jobs import PREVIEW_VERSIONS
+from workbench.gui.panels.augmentation.audio_augmentation_panel import AudioAugmentationPanel
+from workbench.gui.panels.augmentation.augmentation_stack import AugmentationStack
 from workbench.gui.state import AppState
 
 pytestmark = pytest.mark.gui
@@ -36,15 +36,11 @@ def state(tone_report):
 
 
 @pytest.fixture
-def panel(qtbot, state):
-    panel = AudioAugmentationPanel(state)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 600)
+def panel(qtbot, make_widget, state):
+    panel = make_widget(AudioAugmentationPanel, state, size=(1100, 600))
     with qtbot.waitSignal(panel.preview_updated, timeout=TF_TIMEOUT_MS):
         panel.show()
-    yield panel
-    panel.shutdown()
-    assert not panel.preview_runner._thread.isRunning()
+    return panel
 
 
 def wait_ready(qtbot, panel):
@@ -137,16 +133,14 @@ def test_reset_and_state_changes_round_trip(panel, state):
     assert panel.slider("time_shift").value() == 0
 
 
-def test_nothing_to_preview_says_why(qtbot, tmp_path):
+def test_nothing_to_preview_says_why(qtbot, make_widget, tmp_path):
     state = AppState()
-    panel = AudioAugmentationPanel(state)
-    qtbot.addWidget(panel)
+    panel = make_widget(AudioAugmentationPanel, state)
     qtbot.waitUntil(lambda: "Choose a sound dataset" in panel.status_text(), timeout=2000)
     images = tmp_path / "images"
     write_image_dataset(images)
     state.set_dataset(str(images), scan_dataset(images))
     qtbot.waitUntil(lambda: "this dataset holds image files" in panel.status_text(), timeout=2000)
-    panel.shutdown()
 
 
 def test_training_uses_the_options_of_the_templates_modality(state):
@@ -156,10 +150,9 @@ def test_training_uses_the_options_of_the_templates_modality(state):
     assert state.train_config().augmentation is state.augmentation
 
 
-def test_the_augmentation_tab_shows_the_options_that_apply(qtbot, tone_report, tmp_path):
+def test_the_augmentation_tab_shows_the_options_that_apply(make_widget, tone_report, tmp_path):
     state = AppState()
-    stack = AugmentationStack(state)
-    qtbot.addWidget(stack)
+    stack = make_widget(AugmentationStack, state)
     assert stack.modality() == "image"
     state.set_dataset(str(tone_report.path), tone_report)  # sound files, image template still chosen
     assert stack.modality() == "audio"
@@ -170,4 +163,3 @@ def test_the_augmentation_tab_shows_the_options_that_apply(qtbot, tone_report, t
     state.set_template("mnist_cnn")
     state.set_dataset(str(images), scan_dataset(images))
     assert stack.modality() == "image"
-    stack.shutdown()

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QPushButton, QSlider, QWidget
 
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
-from workbench.core.image.augment import AugmentationSpec
 from workbench.core.data.scan import scan_dataset
-from workbench.gui.panels.augmentation_panel import AugmentationPanel
+from workbench.core.image.augment import AugmentationSpec
+from workbench.gui.panels.augmentation.augmentation_panel import AugmentationPanel
 from workbench.gui.state import AppState
 from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
 
@@ -30,15 +30,11 @@ def state(mnist_report):
 
 
 @pytest.fixture
-def panel(qtbot, state):
-    panel = AugmentationPanel(state)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 560)
+def panel(qtbot, make_widget, state):
+    panel = make_widget(AugmentationPanel, state, size=(1100, 560))
     with qtbot.waitSignal(panel.preview_updated, timeout=TF_TIMEOUT_MS):
         panel.show()
-    yield panel
-    panel.shutdown()
-    assert not panel.preview_runner._thread.isRunning()
+    return panel
 
 
 def child(panel, cls, name):
@@ -122,13 +118,11 @@ def test_new_samples_picks_other_images(qtbot, panel):
     assert not np.array_equal(panel.preview.originals, before)
 
 
-def test_without_dataset_explains_what_to_do(qtbot):
-    panel = AugmentationPanel(AppState())
-    qtbot.addWidget(panel)
+def test_without_dataset_explains_what_to_do(qtbot, make_widget):
+    panel = make_widget(AugmentationPanel, AppState())
     status = child(panel, QWidget, "augPreviewStatus")
     qtbot.waitUntil(lambda: "Choose a dataset" in status.text(), timeout=5_000)
     assert panel.preview is None
-    panel.shutdown()
 
 
 def test_every_spec_option_has_a_control(panel, state):
@@ -159,20 +153,16 @@ def test_interactive_widgets_have_names(panel):
             assert widget.toolTip(), name
 
 
-def test_npz_dataset_is_previewed(qtbot):
+def test_npz_dataset_is_previewed(qtbot, make_widget):
     from tests.paths import MNIST_NPZ
 
     state = AppState()
     state.set_dataset(str(MNIST_NPZ), scan_dataset(require_shared(MNIST_NPZ)))
     state.set_augmentation(AugmentationSpec(zoom=0.3))
-    panel = AugmentationPanel(state)
-    qtbot.addWidget(panel)
-    try:
-        preview = wait_for_preview(qtbot, panel, lambda spec: spec.zoom == 0.3)
-        assert preview.originals.shape[1:] == (28, 28, 1) and preview.originals.max() > 200
-        assert not np.array_equal(preview.augmented[:, 0], preview.originals)
-    finally:
-        panel.shutdown()
+    panel = make_widget(AugmentationPanel, state)
+    preview = wait_for_preview(qtbot, panel, lambda spec: spec.zoom == 0.3)
+    assert preview.originals.shape[1:] == (28, 28, 1) and preview.originals.max() > 200
+    assert not np.array_equal(preview.augmented[:, 0], preview.originals)
 
 
 def test_template_change_prepares_samples_to_its_input_shape(qtbot, panel, state):

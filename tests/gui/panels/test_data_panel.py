@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 from tests.helpers import write_image_dataset
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
 from workbench.gui.panels.data_panel import DataPanel
-from workbench.gui.panels.dataset_paths import RECENT_KEY
+from workbench.gui.settings_keys import RECENT_DATASETS
 from workbench.gui.state import AppState
 from workbench.gui.widgets.class_counts_widget import ClassCountsWidget
 from workbench.gui.widgets.class_thumbnails_widget import ClassThumbnailsWidget
@@ -27,21 +27,8 @@ def state():
 
 
 @pytest.fixture
-def make_panel(qtbot, state):
-    panels = []
-
-    def make() -> DataPanel:
-        panel = DataPanel(state)
-        qtbot.addWidget(panel)
-        panel.resize(900, 700)
-        panel.show()
-        panels.append(panel)
-        return panel
-
-    yield make
-    for panel in panels:
-        panel.shutdown()
-        assert not panel.scan_runner._thread.isRunning()
+def make_panel(make_widget, state):
+    return lambda: make_widget(DataPanel, state, show=True, size=(900, 700))
 
 
 @pytest.fixture
@@ -79,7 +66,7 @@ def test_mnist_folder_shows_ten_classes_of_100_and_sets_state(qtbot, panel, stat
     # The panel is idle again and the path went into the recent list.
     assert not child(panel, QProgressBar, "dataScanProgress").isVisible()
     assert child(panel, QPushButton, "dataChooseFolderButton").isEnabled()
-    assert QSettings().value(RECENT_KEY)[0] == str(root)
+    assert QSettings().value(RECENT_DATASETS)[0] == str(root)
 
 
 def test_val_split_updates_preview_counts_and_state(qtbot, panel, state):
@@ -160,7 +147,7 @@ def test_cancel_during_scan_leaves_the_panel_idle(qtbot, panel, state, tmp_path)
 
 def test_missing_recent_path_shows_a_message(qtbot, make_panel, tmp_path):
     gone = str(tmp_path / "moved_away")
-    QSettings().setValue(RECENT_KEY, [gone])
+    QSettings().setValue(RECENT_DATASETS, [gone])
     panel = make_panel()
     combo = child(panel, QComboBox, "dataRecentCombo")
     assert combo.count() == 1 and combo.itemData(0) == gone

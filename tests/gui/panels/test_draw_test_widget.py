@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QPushButton
 
 from tests.gui.strokes import load_replay_digits, replay_strokes, send_left_drag_move, to_widget
 from workbench.core.resources import resource_path
-from workbench.gui.panels.draw_test_widget import DrawTestWidget
+from workbench.gui.panels.live.draw_test_widget import DrawTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 pytestmark = pytest.mark.gui
@@ -39,24 +39,27 @@ def cache() -> PredictorCache:
     return PredictorCache()  # the model loads once for the whole module
 
 
-def make_widget(qtbot, cache: PredictorCache, model: str | Path = "") -> DrawTestWidget:
-    widget = DrawTestWidget(cache)
-    qtbot.addWidget(widget)
-    widget.resize(900, 620)
-    widget.set_model(str(model))
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+@pytest.fixture
+def make_draw(qtbot, make_widget, cache):
+    """Build shown Draw tabs using ``model`` (none by default)."""
+
+    def make(model: str | Path = "") -> DrawTestWidget:
+        widget = make_widget(DrawTestWidget, cache, size=(900, 620))
+        widget.set_model(str(model))
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return make
 
 
 @pytest.fixture
-def drawing(qtbot, cache):
+def drawing(qtbot, make_draw):
     """A DrawTestWidget with the digits model loaded and warmed up."""
     assert MODEL.is_file(), f"Expected the shipped digits model. Received: {MODEL} does not exist"
-    widget = make_widget(qtbot, cache, MODEL)
+    widget = make_draw(MODEL)
     qtbot.waitUntil(widget.is_ready, timeout=LOAD_TIMEOUT_MS)
-    yield widget
-    widget.shutdown()
+    return widget
 
 
 def draw_and_wait(qtbot, widget: DrawTestWidget, strokes) -> dict:
@@ -186,79 +189,67 @@ def test_cli_predict_on_a_png_of_the_drawing_agrees_with_the_canvas(drawing, qtb
     np.testing.assert_allclose(answer["probabilities"], result["probabilities"], atol=1e-5)
 
 
-def test_collect_mode_saves_into_the_clicked_class_folder(qtbot, cache, tmp_path):
-    widget = make_widget(qtbot, cache)
-    try:
-        widget.collect.setChecked(True)
-        widget.collect.set_directory(tmp_path)
-        replay_strokes(qtbot, widget.canvas, DIGITS[0]["strokes"])
-        qtbot.mouseClick(widget.findChild(QPushButton, "drawCollectClass_3"), Qt.MouseButton.LeftButton)
-        saved = list((tmp_path / "3").glob("draw_*.png"))
-        assert len(saved) == 1
-        image = np.asarray(Image.open(saved[0]))
-        assert image.shape == (280, 280) and image.max() == 255 and image[0, 0] == 0  # white on black
-        assert widget.canvas.is_empty()
-        assert "Saved 3" in widget.collect.status_text() and "now 1 in class 3" in widget.collect.status_text()
+def test_collect_mode_saves_into_the_clicked_class_folder(qtbot, make_draw, tmp_path):
+    widget = make_draw()
+    widget.collect.setChecked(True)
+    widget.collect.set_directory(tmp_path)
+    replay_strokes(qtbot, widget.canvas, DIGITS[0]["strokes"])
+    qtbot.mouseClick(widget.findChild(QPushButton, "drawCollectClass_3"), Qt.MouseButton.LeftButton)
+    saved = list((tmp_path / "3").glob("draw_*.png"))
+    assert len(saved) == 1
+    image = np.asarray(Image.open(saved[0]))
+    assert image.shape == (280, 280) and image.max() == 255 and image[0, 0] == 0  # white on black
+    assert widget.canvas.is_empty()
+    assert "Saved 3" in widget.collect.status_text() and "now 1 in class 3" in widget.collect.status_text()
 
-        replay_strokes(qtbot, widget.canvas, DIGITS[1]["strokes"])
-        path = widget.save_drawing("3")
-        assert path.parent == tmp_path / "3" and path.is_file()
-        assert "now 2 in class 3" in widget.collect.status_text()
-    finally:
-        widget.shutdown()
+    replay_strokes(qtbot, widget.canvas, DIGITS[1]["strokes"])
+    path = widget.save_drawing("3")
+    assert path.parent == tmp_path / "3" and path.is_file()
+    assert "now 2 in class 3" in widget.collect.status_text()
 
 
-def test_digit_key_on_the_canvas_saves_into_that_class(qtbot, cache, tmp_path):
-    widget = make_widget(qtbot, cache)
-    try:
-        widget.collect.setChecked(True)
-        widget.collect.set_directory(tmp_path)
-        seven = next(e for e in DIGITS if e["label"] == 7)
-        replay_strokes(qtbot, widget.canvas, seven["strokes"])
-        widget.canvas.setFocus()
-        qtbot.keyClick(widget.canvas, Qt.Key.Key_7)
-        assert len(list((tmp_path / "7").glob("draw_*.png"))) == 1
-        assert widget.canvas.is_empty()
-        # Collect mode closed: digit keys save nothing.
-        widget.collect.setChecked(False)
-        replay_strokes(qtbot, widget.canvas, seven["strokes"])
-        qtbot.keyClick(widget.canvas, Qt.Key.Key_7)
-        assert len(list((tmp_path / "7").glob("draw_*.png"))) == 1
-        assert not widget.canvas.is_empty()
-    finally:
-        widget.shutdown()
+def test_digit_key_on_the_canvas_saves_into_that_class(qtbot, make_draw, tmp_path):
+    widget = make_draw()
+    widget.collect.setChecked(True)
+    widget.collect.set_directory(tmp_path)
+    seven = next(e for e in DIGITS if e["label"] == 7)
+    replay_strokes(qtbot, widget.canvas, seven["strokes"])
+    widget.canvas.setFocus()
+    qtbot.keyClick(widget.canvas, Qt.Key.Key_7)
+    assert len(list((tmp_path / "7").glob("draw_*.png"))) == 1
+    assert widget.canvas.is_empty()
+    # Collect mode closed: digit keys save nothing.
+    widget.collect.setChecked(False)
+    replay_strokes(qtbot, widget.canvas, seven["strokes"])
+    qtbot.keyClick(widget.canvas, Qt.Key.Key_7)
+    assert len(list((tmp_path / "7").glob("draw_*.png"))) == 1
+    assert not widget.canvas.is_empty()
 
 
-def test_collect_folder_is_remembered(qtbot, cache, tmp_path):
-    first = make_widget(qtbot, cache)
+def test_collect_folder_is_remembered(make_draw, tmp_path):
+    first = make_draw()
     first.collect.set_directory(tmp_path)
     first.shutdown()
-    second = make_widget(qtbot, cache)
-    try:
-        assert second.collect.directory() == str(tmp_path)
-    finally:
-        second.shutdown()
+    second = make_draw()
+    assert second.collect.directory() == str(tmp_path)
 
 
-def test_a_model_that_is_not_28x28_shows_a_message(qtbot, cache, tmp_path):
+def test_a_model_that_is_not_28x28_shows_a_message(qtbot, make_draw, tmp_path):
     model = tmp_path / "cats.keras"
     model.write_bytes(b"not loaded: the sidecar decides")
     model.with_suffix(".json").write_text(json.dumps({
         "format": "workbench-model/1", "modality": "image", "input_shape": [150, 150, 3],
         "class_names": ["cat", "dog"], "preprocessing": {}}))
-    widget = make_widget(qtbot, cache, model)
-    try:
-        assert "This model expects 150×150×3 images; the canvas draws 28×28 digits" in widget.message_text()
-        assert not widget.is_ready()
-        replay_strokes(qtbot, widget.canvas, DIGITS[0]["strokes"])
-        qtbot.waitUntil(widget.is_settled, timeout=PREDICT_TIMEOUT_MS)
-        assert widget.prediction_text() == "" and widget.last_result() is None
-    finally:
-        widget.shutdown()
+    widget = make_draw(model)
+    assert "This model expects 150×150×3 images; the canvas draws 28×28 digits" in widget.message_text()
+    assert not widget.is_ready()
+    replay_strokes(qtbot, widget.canvas, DIGITS[0]["strokes"])
+    qtbot.waitUntil(widget.is_settled, timeout=PREDICT_TIMEOUT_MS)
+    assert widget.prediction_text() == "" and widget.last_result() is None
 
 
 def test_importing_the_draw_tab_does_not_load_tensorflow():
-    code = ("import sys, workbench.gui.panels.test_panel, workbench.gui.panels.draw_test_widget; "
+    code = ("import sys, workbench.gui.panels.live_test_panel, workbench.gui.panels.live.draw_test_widget; "
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=True).stdout
@@ -266,18 +257,15 @@ def test_importing_the_draw_tab_does_not_load_tensorflow():
 
 
 @pytest.fixture
-def test_panel(qtbot):
-    from workbench.gui.panels.test_panel import TestPanel
+def test_panel(make_widget):
+    from workbench.gui.panels.live_test_panel import LiveTestPanel
     from workbench.gui.state import AppState
 
-    panel = TestPanel(AppState())
-    qtbot.addWidget(panel)
-    yield panel
-    panel.shutdown()
+    return make_widget(LiveTestPanel, AppState())
 
 
 def test_test_panel_opens_on_the_draw_tab(test_panel):
-    assert test_panel.tabs.tabText(0) == "Draw"
+    assert [test_panel.tabs.tabText(i) for i in range(test_panel.tabs.count())] == ["Draw", "Files", "Microphone"]
     assert test_panel.tabs.currentWidget() is test_panel.draw
 
 

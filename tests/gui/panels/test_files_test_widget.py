@@ -7,22 +7,20 @@ from PySide6.QtCore import Qt
 
 from tests.paths import SHARED_DATA, require_shared
 from workbench.core.resources import resource_path
-from workbench.gui.panels.files_test_widget import FilesTestWidget
+from workbench.gui.panels.live.files_test_widget import FilesTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def files(qtbot):
-    widget = FilesTestWidget(PredictorCache())
-    qtbot.addWidget(widget)
+def files(make_widget):
+    widget = make_widget(FilesTestWidget, PredictorCache())
     widget.set_model(str(resource_path("models", "digits.keras")))
-    yield widget
-    widget.shutdown()
+    return widget
 
 
-def test_digit_images_are_classified_and_the_sound_detail_stays_hidden(qtbot, files):
+def test_digit_images_are_classified_without_a_detail_view(qtbot, files):
     folders = require_shared(SHARED_DATA / "mnist" / "folders_small")
     paths = [str(sorted((folders / digit).glob("*.png"))[0]) for digit in ("2", "8")]
     files.show()
@@ -32,7 +30,7 @@ def test_digit_images_are_classified_and_the_sound_detail_stays_hidden(qtbot, fi
     assert [files.prediction_text(r).split()[0] for r in range(2)] == ["2", "8"]
     assert files._table.horizontalHeaderItem(0).text() == "Image"
     assert files._table.item(0, 0).data(Qt.ItemDataRole.DecorationRole) is not None  # the thumbnail
-    assert not files.detail.isVisible()
+    assert files.detail is None  # images have no detail view under the table
 
 
 def test_sound_files_are_refused_by_an_image_model(files, tmp_path):

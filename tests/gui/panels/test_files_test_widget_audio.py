@@ -12,20 +12,18 @@ import soundfile
 
 from tests.core.test_sound_files import spoken_digits
 from tests.hardware.spoken_digits import recording, require_model
-from workbench.gui.panels.files_test_widget import FilesTestWidget
+from workbench.gui.panels.live.files_test_widget import FilesTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def files(qtbot):
+def files(make_widget):
     model = require_model()
-    widget = FilesTestWidget(PredictorCache())
-    qtbot.addWidget(widget)
+    widget = make_widget(FilesTestWidget, PredictorCache())
     widget.set_model(str(model))
-    yield widget
-    widget.shutdown()
+    return widget
 
 
 def test_sound_files_are_classified_with_their_duration(qtbot, files):

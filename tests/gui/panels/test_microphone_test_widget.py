@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 import soundfile
-from PySide6.QtCore import QThread, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
 from tests.fake_sounddevice import PortAudioMissingFinder, fake_sounddevice
-from workbench.gui.panels.microphone_test_widget import MicrophoneTestWidget
+from workbench.gui.panels.live.microphone_test_widget import MicrophoneTestWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 pytestmark = pytest.mark.gui
@@ -44,25 +44,23 @@ def fake_sd(monkeypatch):
 
 
 @pytest.fixture
-def make_widget(qtbot):
-    """Build shown widgets; at teardown end their threads (also when a test failed half-way)."""
-    widgets = []
+def make_tab(qtbot, make_widget):
+    """Build shown Microphone tabs; at teardown each is shut down and must have closed its microphone
+    (the shared factory and thread check cover the rest)."""
+    tabs = []
 
     def make(model: str = "") -> MicrophoneTestWidget:
-        widget = MicrophoneTestWidget(PredictorCache())
-        widgets.append(widget)
-        qtbot.addWidget(widget)
-        widget.resize(1000, 650)
-        widget.set_model(model)
-        widget.show()
-        qtbot.waitExposed(widget)
-        return widget
+        tab = make_widget(MicrophoneTestWidget, PredictorCache(), size=(1000, 650))
+        tabs.append(tab)
+        tab.set_model(model)
+        tab.show()
+        qtbot.waitExposed(tab)
+        return tab
 
     yield make
-    for widget in widgets:
-        widget.shutdown()
-        assert not [t.objectName() for t in widget.findChildren(QThread) if t.isRunning()]
-        assert not widget.is_listening()
+    for tab in tabs:
+        tab.shutdown()
+        assert not tab.is_listening()
 
 
 def image_model(tmp_path) -> str:
@@ -73,10 +71,10 @@ def image_model(tmp_path) -> str:
     return str(tmp_path / "digits.keras")
 
 
-def test_missing_portaudio_is_explained_and_the_widget_still_works(qtbot, make_widget, monkeypatch):
+def test_missing_portaudio_is_explained_and_the_widget_still_works(qtbot, make_tab, monkeypatch):
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
     monkeypatch.setattr(sys, "meta_path", [PortAudioMissingFinder(), *sys.meta_path])
-    widget = make_widget()
+    widget = make_tab()
     assert widget.problem() is not None
     assert "sudo apt-get install libportaudio2" in widget.message_text()
     assert "PortAudio library" in widget.message_text()
@@ -84,20 +82,20 @@ def test_missing_portaudio_is_explained_and_the_widget_still_works(qtbot, make_w
     widget.set_mode("push")  # the rest of the tab keeps working
 
 
-def test_no_input_device_is_explained(qtbot, make_widget, monkeypatch):
+def test_no_input_device_is_explained(qtbot, make_tab, monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice(no_inputs=True))
-    widget = make_widget()
+    widget = make_tab()
     assert "No input device found" in widget.message_text()
 
 
-def test_an_image_model_is_refused_with_the_reason(qtbot, make_widget, fake_sd, tmp_path):
-    widget = make_widget(image_model(tmp_path))
+def test_an_image_model_is_refused_with_the_reason(qtbot, make_tab, fake_sd, tmp_path):
+    widget = make_tab(image_model(tmp_path))
     assert "not sound" in widget.message_text() and "spoken_digits" in widget.message_text()
     assert widget.is_listening()  # the meter and recording still work without a sound model
 
 
-def test_opens_the_default_device_and_feeds_the_meter_and_spectrogram(qtbot, make_widget, fake_sd):
-    widget = make_widget()
+def test_opens_the_default_device_and_feeds_the_meter_and_spectrogram(qtbot, make_tab, fake_sd):
+    widget = make_tab()
     assert widget.is_listening() and widget.problem() is None
     assert widget.controls.device_labels() == ["USB mic · ALSA · 48 kHz", "default · ALSA (default) · 44.1 kHz"]
     stream = fake_sd.streams[-1]
@@ -113,8 +111,8 @@ def test_opens_the_default_device_and_feeds_the_meter_and_spectrogram(qtbot, mak
     assert widget.is_listening()
 
 
-def test_auto_trigger_cuts_the_word_and_add_to_dataset_saves_it(qtbot, make_widget, fake_sd, tmp_path):
-    widget = make_widget()
+def test_auto_trigger_cuts_the_word_and_add_to_dataset_saves_it(qtbot, make_tab, fake_sd, tmp_path):
+    widget = make_tab()
     widget.set_mode("auto")
     with qtbot.waitSignal(widget.controller().clip_captured, timeout=3000) as captured:
         fake_sd.streams[-1].push(np.concatenate([silence(0.3), word(0.5), silence(0.5)]))
@@ -130,8 +128,8 @@ def test_auto_trigger_cuts_the_word_and_add_to_dataset_saves_it(qtbot, make_widg
     assert "now 1 clips in yes" in widget.clip.saved_text()
 
 
-def test_push_to_talk_records_while_the_button_is_held(qtbot, make_widget, fake_sd):
-    widget = make_widget()
+def test_push_to_talk_records_while_the_button_is_held(qtbot, make_tab, fake_sd):
+    widget = make_tab()
     widget.set_mode("push")
     button = widget.controls.talk_button()
     assert button.isVisible()
@@ -151,8 +149,8 @@ def test_push_to_talk_records_while_the_button_is_held(qtbot, make_widget, fake_
         qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
 
 
-def test_continuous_mode_offers_windows_and_marks_silence(qtbot, make_widget, fake_sd):
-    widget = make_widget()
+def test_continuous_mode_offers_windows_and_marks_silence(qtbot, make_tab, fake_sd):
+    widget = make_tab()
     widget.set_mode("continuous")
     windows = []
     widget.controller().window_ready.connect(windows.append)
@@ -165,10 +163,10 @@ def test_continuous_mode_offers_windows_and_marks_silence(qtbot, make_widget, fa
     assert windows[-1]["samples"].size == RATE
 
 
-def test_opening_the_tab_with_an_image_model_switches_to_the_shipped_sound_model(qtbot, fake_sd, tmp_path,
+def test_opening_the_tab_with_an_image_model_switches_to_the_shipped_sound_model(make_widget, fake_sd, tmp_path,
                                                                                  monkeypatch):
-    from workbench.gui.panels import microphone_test_widget
-    from workbench.gui.panels.test_panel import TestPanel
+    from workbench.gui.panels.live import microphone_test_widget
+    from workbench.gui.panels.live_test_panel import LiveTestPanel
     from workbench.gui.state import AppState
 
     sound = tmp_path / "sound"
@@ -177,19 +175,15 @@ def test_opening_the_tab_with_an_image_model_switches_to_the_shipped_sound_model
     (sound / "spoken_digits.json").write_text(json.dumps({
         "format": "workbench-model/1", "modality": "audio", "input_shape": [16000], "class_names": ["0", "1"]}))
     monkeypatch.setattr(microphone_test_widget, "SHIPPED_MODEL", sound / "spoken_digits.keras")
-    panel = TestPanel(AppState())
-    qtbot.addWidget(panel)
-    try:
-        panel.show()
-        panel._state.set_model(image_model(tmp_path))
-        assert panel.current_model() == str(tmp_path / "digits.keras")
-        panel.tabs.setCurrentWidget(panel.microphone)
-        assert panel.current_model() == str(sound / "spoken_digits.keras")
-        assert "not sound" not in panel.microphone.message_text()
-        panel.tabs.setCurrentWidget(panel.files)
-        combo = panel.findChild(QComboBox, "testModelCombo")
-        combo.setCurrentIndex(combo.findData(str(tmp_path / "digits.keras")))  # chosen by hand: kept
-        assert panel.current_model() == str(tmp_path / "digits.keras")
-        assert "not sound" in panel.microphone.message_text()
-    finally:
-        panel.shutdown()
+    panel = make_widget(LiveTestPanel, AppState())
+    panel.show()
+    panel._state.set_model(image_model(tmp_path))
+    assert panel.current_model() == str(tmp_path / "digits.keras")
+    panel.tabs.setCurrentWidget(panel.microphone)
+    assert panel.current_model() == str(sound / "spoken_digits.keras")
+    assert "not sound" not in panel.microphone.message_text()
+    panel.tabs.setCurrentWidget(panel.files)
+    combo = panel.findChild(QComboBox, "testModelCombo")
+    combo.setCurrentIndex(combo.findData(str(tmp_path / "digits.keras")))  # chosen by hand: kept
+    assert panel.current_model() == str(tmp_path / "digits.keras")
+    assert "not sound" in panel.microphone.message_text()

@@ -23,11 +23,8 @@ def state():
 
 
 @pytest.fixture
-def panel(qtbot, state):
-    widget = ModelPanel(state)
-    qtbot.addWidget(widget)
-    yield widget
-    widget.shutdown()
+def panel(make_widget, state):
+    return make_widget(ModelPanel, state)
 
 
 def _select(panel: ModelPanel, template_id: str) -> None:
@@ -51,6 +48,21 @@ def test_form_has_one_field_per_hyperparameter_of_each_template(panel, state):
             assert editor.accessibleName()
         assert panel.form.values() == spec.default_hparams()
         assert spec.title in panel.findChild(QLabel, "modelTemplateTitle").text()
+
+
+def test_a_template_that_cannot_train_yet_says_so_up_front(panel, state):
+    note = panel.findChild(QLabel, "modelTemplateUnavailable")
+    assert not note.isVisibleTo(panel)  # mnist_cnn, the default, trains
+    untrainable = [spec for spec in list_templates() if not spec.can_train]
+    assert [spec.id for spec in untrainable] == ["video_cnn_lstm"]  # until video training lands
+    for spec in untrainable:
+        _select(panel, spec.id)
+        assert note.isVisibleTo(panel)
+        assert "Cannot train yet" in note.text() and spec.train_unavailable in note.text()
+        templates = panel.findChild(QListWidget, "modelTemplateList")
+        assert "cannot train yet" in templates.currentItem().text()
+    _select(panel, "simple_cnn")
+    assert not note.isVisibleTo(panel) and note.text() == ""
 
 
 def test_changing_the_epochs_field_updates_state(panel, state, qtbot):

@@ -37,12 +37,8 @@ def state():
 
 
 @pytest.fixture
-def panel(qtbot, state):
-    widget = ResultsPanel(state)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 800)
-    yield widget
-    widget.shutdown()
+def panel(make_widget, state):
+    return make_widget(ResultsPanel, state, size=(1000, 800))
 
 
 def _off_diagonal_cell(evaluation) -> tuple[int, int]:

@@ -6,10 +6,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton
 
+from demos.fake_training_controller import FakeTrainingController
 from tests.gui.stop_timing import StopTiming
 from tests.helpers import write_image_dataset
 from workbench.core.data.scan import scan_dataset
-from workbench.gui.panels._fake_training_controller import FakeTrainingController
 from workbench.gui.panels.training_panel import TrainingPanel
 from workbench.gui.state import AppState
 from workbench.gui.workers.training_controller import TrainingController
@@ -27,24 +27,18 @@ def controller():
 
 
 @pytest.fixture
-def make_panel(qtbot, tmp_path):
-    panels = []
-
+def make_panel(make_widget, tmp_path):
     def make(controller, dataset: Path | None = None, **hparams) -> TrainingPanel:
         state = AppState()
         state.set_template("simple_cnn")
         if dataset is not None:
             state.set_dataset(str(dataset), scan_dataset(dataset))
         state.set_hparams(hparams)
-        panel = TrainingPanel(state, controller)
+        panel = make_widget(TrainingPanel, state, controller)
         panel.runs_root = str(tmp_path / "runs")
-        qtbot.addWidget(panel)
-        panels.append(panel)
         return panel
 
-    yield make
-    for panel in panels:
-        panel.shutdown()
+    return make
 
 
 def _child(panel, kind, name):

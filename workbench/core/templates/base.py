@@ -14,9 +14,6 @@ from typing import Any, Callable
 
 from workbench.core.errors import TemplateError
 
-MODALITIES = ("image", "audio", "video")
-
-
 @dataclass(frozen=True)
 class HyperParameter:
     """One tunable value with its default, allowed range and help text."""
@@ -151,10 +148,28 @@ class TemplateSpec:
     input_shape_from_hparams: Callable[[dict[str, Any]], tuple[int, ...]] | None = None
     #: For templates whose preprocessing depends on hyperparameters (the audio front end).
     preprocessing_from_hparams: Callable[[dict[str, Any], tuple[int, ...]], dict[str, Any]] | None = None
+    #: Why this template cannot be trained yet ("" = it can). None (the default) follows its modality
+    #: (``Modality.train_unavailable``), so a template of a modality without training says so too.
+    training_unavailable: str | None = None
 
     def __post_init__(self) -> None:
-        if self.modality not in MODALITIES:
-            raise TemplateError(f"Expected a modality in {MODALITIES}. Received: {self.modality!r}")
+        from workbench.core.modality import modality_names
+
+        if self.modality not in modality_names():  # built-ins and any registered by a third party
+            raise TemplateError(f"Expected a modality in {', '.join(modality_names())}. Received: {self.modality!r}")
+
+    @property
+    def train_unavailable(self) -> str:
+        """Why ``train`` refuses this template, or "" when it can be trained."""
+        if self.training_unavailable is not None:
+            return self.training_unavailable
+        from workbench.core.modality import get_modality
+
+        return get_modality(self.modality).train_unavailable
+
+    @property
+    def can_train(self) -> bool:
+        return not self.train_unavailable
 
     def hyperparameter(self, name: str) -> HyperParameter:
         for hp in self.hyperparameters:
@@ -210,6 +225,8 @@ class TemplateSpec:
             "modality": self.modality,
             "input_shape": list(self.input_shape),
             "binary_output": self.binary_output,
+            "can_train": self.can_train,
+            "training_unavailable": self.train_unavailable,
             "preprocessing": dict(self.preprocessing),
             "hyperparameters": [hp.to_dict() for hp in self.hyperparameters],
         }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 
 def classification_head(x, num_classes: int, use_sigmoid: bool):
     """One sigmoid unit for a binary template with 2 classes, a softmax over the classes otherwise."""
@@ -30,7 +28,3 @@ def maybe_dropout(x, rate: float, name: str | None = None):
     import keras
 
     return keras.layers.Dropout(rate, name=name)(x) if rate > 0 else x
-
-
-def template_hp(hp: dict[str, Any], name: str, default: Any) -> Any:
-    return hp.get(name, default)

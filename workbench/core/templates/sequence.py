@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.core.templates.base import HyperParameter, TemplateSpec, training_hyperparameters
 from workbench.core.templates.layers import classification_head, maybe_dropout
+from workbench.core.video.modality import NOT_YET
 
 
 def build_video_cnn_lstm(num_classes: int, input_shape, hp):
@@ -31,4 +32,6 @@ VIDEO_CNN_LSTM = TemplateSpec(
     hyperparameters=training_hyperparameters(epochs=10, batch_size=4, learning_rate=1e-3)
     + (HyperParameter("lstm_units", 50, "int", "Units in the LSTM layer.", 4, 1024),),
     preprocessing={"kind": "video", "frames": 30, "color_mode": "grayscale", "value_range": [0, 255]},
+    # Until video training lands: the CLI, the Model panel and train() say so before any work.
+    training_unavailable=NOT_YET,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
+from typing import Any, Callable
 
 import keras
 
@@ -18,7 +18,11 @@ def current_learning_rate(model) -> float:
 
 
 class ProgressCallback(keras.callbacks.Callback):
-    """Reports batch (throttled) and epoch progress to listeners."""
+    """Reports batch (throttled) and epoch progress to listeners.
+
+    One instance serves every phase of a run: ``epochs`` is the run's total, epochs are numbered
+    across phases and the clock starts with the first phase.
+    """
 
     def __init__(self, listeners: TrainingListeners, *, epochs: int, steps_per_epoch: int, batch_size: int,
                  cancel: CancelToken) -> None:
@@ -35,7 +39,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self.epochs_completed = 0
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        if not self._start:
+            self._start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -126,12 +131,35 @@ class NanGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class BestCheckpoint(keras.callbacks.Callback):
-    """Saves the model whenever the monitored metric improves (never from a cancelled or NaN epoch)."""
+class EpochRecorder(keras.callbacks.Callback):
+    """The run's history over all its phases (each ``fit`` starts a new ``History``), handed to
+    ``on_update`` after every complete epoch. Place it after the callbacks that add to the logs."""
 
-    def __init__(self, path: Path, monitor: str, cancel: CancelToken, nan_guard: NanGuard) -> None:
+    def __init__(self, cancel: CancelToken, on_update: Callable[[dict[str, list[float]]], None]) -> None:
         super().__init__()
-        self.path = path
+        self.history: dict[str, list[float]] = {}
+        self.epochs = 0
+        self._cancel = cancel
+        self._on_update = on_update
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._cancel.cancelled:
+            return  # a partial epoch's figures would mislead
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, [math.nan] * self.epochs).append(float(value))
+        self.epochs += 1
+        for values in self.history.values():
+            values.extend([math.nan] * (self.epochs - len(values)))
+        self._on_update(self.history)
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Saves the model (through ``save(model)``) whenever the monitored metric improves, across all
+    phases; never from a cancelled or NaN epoch."""
+
+    def __init__(self, save: Callable[[Any], None], monitor: str, cancel: CancelToken, nan_guard: NanGuard) -> None:
+        super().__init__()
+        self.save = save
         self.monitor = monitor
         self.best: float | None = None
         self.best_epoch: int | None = None
@@ -145,19 +173,20 @@ class BestCheckpoint(keras.callbacks.Callback):
         value = float(value)
         if self.best is None or value > self.best:
             self.best, self.best_epoch = value, epoch + 1
-            self.model.save(self.path)
+            self.save(self.model)
 
 
 def learning_rate_callbacks(
-    schedule: str, base_lr: float, epochs: int, monitor: str = "val_loss"
+    schedule: str, base_lr: float, epochs: int, monitor: str = "val_loss", first_epoch: int = 0
 ) -> list[keras.callbacks.Callback]:
-    """Callbacks implementing the ``lr_schedule`` hyperparameter."""
+    """Callbacks implementing the ``lr_schedule`` hyperparameter over one phase: ``epochs`` epochs
+    from ``base_lr``, starting at the run's epoch index ``first_epoch``."""
     if schedule == "step":
         step = max(1, epochs // 3)
-        return [keras.callbacks.LearningRateScheduler(lambda e, lr: base_lr * 0.5 ** (e // step))]
+        return [keras.callbacks.LearningRateScheduler(lambda e, lr: base_lr * 0.5 ** ((e - first_epoch) // step))]
     if schedule == "cosine":
         return [keras.callbacks.LearningRateScheduler(
-            lambda e, lr: base_lr * 0.5 * (1 + math.cos(math.pi * e / max(epochs, 1))))]
+            lambda e, lr: base_lr * 0.5 * (1 + math.cos(math.pi * (e - first_epoch) / max(epochs, 1))))]
     if schedule == "reduce_on_plateau":
         return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2, min_lr=base_lr * 1e-3)]
     return []

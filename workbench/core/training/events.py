@@ -10,7 +10,8 @@ Payloads:
 - ``batch_ended`` (throttled to ~10 Hz): ``{"epoch", "step", "steps_per_epoch", "global_step",
   "total_steps", "loss", "accuracy", "samples_per_second"}``
 - ``epoch_ended``: ``{"epoch", "epochs", "loss", "accuracy", "val_loss", "val_accuracy",
-  "learning_rate", "elapsed", "eta", "samples_per_second"}`` (epochs count from 1)
+  "learning_rate", "elapsed", "eta", "samples_per_second"}`` (epochs count from 1, on through every
+  phase of a run; ``epochs`` and ``total_steps`` cover all phases)
 - ``run_finished``: ``{"status": "completed"|"cancelled"|"stopped_early"|"failed", "run_dir",
   "model_path", "best_val_accuracy", "epochs_run", "message"}``
 - ``log``: a line of text for the run's log.

@@ -7,6 +7,7 @@ return plain objects that the panel shows in the GUI thread.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from workbench.core.image.io import read_image
 from workbench.core.data.pipeline import split_dataset
 from workbench.core.data.scan import ScanCancelled, ScanReport, load_npz, scan_dataset
 from workbench.core.data.split import group_of
 from workbench.core.errors import DatasetError
+from workbench.core.image.io import read_image
 
 THUMBS_PER_CLASS = 6
 THUMB_MAX_SIDE = 96  # thumbnails are drawn at ~48 px; larger photos are shrunk here, off the GUI thread
@@ -49,10 +50,14 @@ class SplitPreview:
     info: dict[str, Any]
 
 
-def load_dataset(path: str, report: ScanReport | None = None, *, progress=None, cancel=None) -> LoadedDataset:
-    """Scan ``path`` (unless ``report`` is given) and load the first few images of each class."""
+def load_dataset(path: str, report: ScanReport | None = None, *, thumbnail_modalities: Container[str] = (),
+                 progress=None, cancel=None) -> LoadedDataset:
+    """Scan ``path`` (unless ``report`` is given) and, for a modality in ``thumbnail_modalities``
+    (those whose samples are images), load the first few images of each class."""
     if report is None:
         report = scan_dataset(path, progress=progress, cancel=cancel)
+    if report.modality not in thumbnail_modalities:
+        return LoadedDataset(path, report)
     images, names = class_thumbnails(report, cancel=cancel)
     return LoadedDataset(path, report, images, names)
 
@@ -60,11 +65,9 @@ def load_dataset(path: str, report: ScanReport | None = None, *, progress=None, 
 def class_thumbnails(
     report: ScanReport, per_class: int = THUMBS_PER_CLASS, cancel=None
 ) -> tuple[dict[str, list[np.ndarray]], dict[str, list[str]]]:
-    """Up to ``per_class`` small uint8 images per class (images only), with their file names."""
+    """Up to ``per_class`` small uint8 images per class of an image dataset, with their file names."""
     images: dict[str, list[np.ndarray]] = {}
     names: dict[str, list[str]] = {}
-    if report.modality != "image":
-        return images, names
     classes = report.class_names[:MAX_THUMB_CLASSES]
     if report.kind == "npz":
         x = load_npz(report.path)["x_train"]

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
     QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QSplitter, QVBoxLayout, QWidget,
 )
 
-from workbench.gui.panels import data_tasks
-from workbench.gui.panels.dataset_paths import dropped_dataset_path, forget_path, recent_paths, remember_path
+from workbench.gui.modality_widgets import thumbnail_modalities, widgets_for
+from workbench.gui.panels import data_jobs
+from workbench.gui.panels.dataset_paths import dropped_dataset_path, recent_datasets
 from workbench.gui.panels.panel_widgets import message_label, named, set_message, set_progress_deferred
 from workbench.gui.state import AppState
 from workbench.gui.widgets.class_counts_widget import ClassCountsWidget
@@ -171,7 +172,7 @@ class DataPanel(QWidget):
         if not path:
             return
         if not Path(path).exists():
-            forget_path(path)
+            recent_datasets.forget(path)
             self._reload_recent()
             set_message(self._status_label, f"{path} no longer exists (moved, renamed or on a drive that is "
                         "not mounted); it was removed from the recent list.", "error")
@@ -184,14 +185,14 @@ class DataPanel(QWidget):
         set_progress_deferred(self._progress, done)
 
     @Slot(object)
-    def _on_scan_result_ready(self, loaded: data_tasks.LoadedDataset) -> None:
+    def _on_scan_result_ready(self, loaded: data_jobs.LoadedDataset) -> None:
         self._set_scanning(False)
         set_message(self._status_label, "", "info")
         self._show_dataset(loaded)
         if self._state.scan is not loaded.report:
             self._state.set_dataset(loaded.path, loaded.report)
         self._state.set_split(self._val_spin.value(), self._regex_edit.text())
-        remember_path(loaded.path)
+        recent_datasets.remember(loaded.path)
         self._reload_recent()
         self._split_timer.start()
         self.scan_finished.emit(loaded.report)
@@ -215,7 +216,7 @@ class DataPanel(QWidget):
                 self._show_dataset(None)
             return
         # A report from elsewhere (a loaded project): show it now, fetch the thumbnails behind it.
-        self._show_dataset(data_tasks.LoadedDataset(self._state.dataset_path, report))
+        self._show_dataset(data_jobs.LoadedDataset(self._state.dataset_path, report))
         self._start_job(self._state.dataset_path or report.path, report)
 
     @Slot(float, str)
@@ -237,7 +238,7 @@ class DataPanel(QWidget):
         # The state mirrors the controls even when the regex is wrong: training then stops with the
         # same message the preview shows, instead of silently using an older split.
         self._state.set_split(fraction, regex)
-        error = data_tasks.group_regex_error(regex)
+        error = data_jobs.group_regex_error(regex)
         if error is not None:
             self._split_runner.cancel()
             self._show_split_preview(error, "error")
@@ -245,10 +246,10 @@ class DataPanel(QWidget):
             self._show_split_preview("Load a dataset to preview the split.", "info")
         else:
             seed = int(self._state.hparams.get("seed", 42))
-            self._split_runner.submit(partial(data_tasks.preview_split, self._report, fraction, regex, seed))
+            self._split_runner.submit(partial(data_jobs.preview_split, self._report, fraction, regex, seed))
 
     @Slot(object)
-    def _on_split_preview_ready(self, preview: data_tasks.SplitPreview) -> None:
+    def _on_split_preview_ready(self, preview: data_jobs.SplitPreview) -> None:
         self._show_split_preview(preview.text, "info")
 
     @Slot(str)
@@ -261,7 +262,8 @@ class DataPanel(QWidget):
         self._set_scanning(True)
         self._progress.setRange(0, 0)  # busy until the first progress report arrives
         set_message(self._status_label, f"Scanning {path}…" if report is None else "", "info")
-        self.scan_runner.submit(partial(data_tasks.load_dataset, path, report))
+        self.scan_runner.submit(partial(data_jobs.load_dataset, path, report,
+                                        thumbnail_modalities=thumbnail_modalities()))
 
     def _set_scanning(self, scanning: bool) -> None:
         self._scanning = scanning
@@ -277,7 +279,7 @@ class DataPanel(QWidget):
         self._split_label.setVisible(True)
         self.split_previewed.emit(text)
 
-    def _show_dataset(self, loaded: data_tasks.LoadedDataset | None) -> None:
+    def _show_dataset(self, loaded: data_jobs.LoadedDataset | None) -> None:
         report = loaded.report if loaded is not None else None
         self._report = report
         self._unreadable_list.clear()
@@ -295,7 +297,7 @@ class DataPanel(QWidget):
         self._counts.set_counts(report.class_names, [report.counts[c] for c in report.class_names])
         if loaded.thumbnails:
             self._thumbnails.set_thumbnails(loaded.thumbnails, loaded.thumbnail_names)
-        elif report.modality == "image":
+        elif widgets_for(report.modality).thumbnails:
             self._thumbnails.clear("Loading example images…")
         else:
             self._thumbnails.clear(f"Example thumbnails are shown for image datasets; this one holds "
@@ -311,13 +313,13 @@ class DataPanel(QWidget):
     def _reload_recent(self) -> None:
         with QSignalBlocker(self._recent_combo):
             self._recent_combo.clear()
-            for path in recent_paths():
+            for path in recent_datasets.paths():
                 self._recent_combo.addItem(path, path)
                 self._recent_combo.setItemData(self._recent_combo.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
             self._recent_combo.setCurrentIndex(-1)
 
     def _start_dir(self) -> str:
-        recent = recent_paths()
+        recent = recent_datasets.paths()
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def _build_ui(self) -> None:
@@ -403,18 +405,3 @@ class DataPanel(QWidget):
         self._show_dataset(None)
         self._show_split_preview("Load a dataset to preview the split.", "info")
 
-
-if __name__ == "__main__":
-    from workbench.gui.panels._demo import run_panel_demo
-
-    def _build(args) -> DataPanel:
-        panel = DataPanel(AppState())
-        if args.data:
-            panel.load_path(args.data)
-        return panel
-
-    raise SystemExit(run_panel_demo(
-        _build, title="Data", size=(980, 760),
-        add_arguments=lambda parser: parser.add_argument("data", nargs="?", help="a folder or .npz to load"),
-        ready=lambda panel, *_: not panel.scanning and (panel.report is None or panel.is_ready()),
-    ))

@@ -1,39 +1,16 @@
-"""Dataset paths the Data panel gets besides its dialogs: the recent list and drag and drop.
-
-The recent list is kept in QSettings under ``data/recent`` (newest first, at most 10).
-"""
+"""Dataset paths the Data panel gets besides its dialogs: the recent list and drag and drop."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings
+from PySide6.QtCore import QMimeData
 
-RECENT_KEY = "data/recent"
-MAX_RECENT = 10
+from workbench.gui import settings_keys
+from workbench.gui.recent_paths import RecentPaths
 
-
-def recent_paths() -> list[str]:
-    """The stored paths, newest first; a hand-edited or missing value reads as an empty list."""
-    value = QSettings().value(RECENT_KEY, [])
-    # QSettings gives a str for a one-item list in INI files, and None/"" for an empty one.
-    if isinstance(value, str):
-        value = [value] if value else []
-    return [str(v) for v in (value or []) if str(v)][:MAX_RECENT]
-
-
-def remember_path(path: str) -> list[str]:
-    """Move ``path`` to the front of the list and store it; returns the new list."""
-    paths = [path] + [p for p in recent_paths() if p != path]
-    QSettings().setValue(RECENT_KEY, paths[:MAX_RECENT])
-    return paths[:MAX_RECENT]
-
-
-def forget_path(path: str) -> list[str]:
-    """Remove ``path`` from the list and store it; returns the new list."""
-    paths = [p for p in recent_paths() if p != path]
-    QSettings().setValue(RECENT_KEY, paths)
-    return paths
+#: Datasets opened before, newest first.
+recent_datasets = RecentPaths(settings_keys.RECENT_DATASETS)
 
 
 def dropped_dataset_path(mime: QMimeData | None) -> str | None:

@@ -1,5 +1,6 @@
-"""TestPanel: try a model live. A model picker on top, one tab per input (files now; drawing,
-microphone and camera tabs join as they land)."""
+"""LiveTestPanel: try a model live (the Test tab). A model picker on top, one tab per input: every
+modality's live inputs (:func:`~workbench.gui.modality_widgets.live_inputs`: drawing, microphone; a
+camera joins later) and the Files tab, which takes any modality's files."""
 
 from __future__ import annotations
 
@@ -9,16 +10,14 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from workbench.core.resources import resource_path, shipped_models
-from workbench.gui.panels.draw_test_widget import DrawTestWidget
-from workbench.gui.panels.files_test_widget import FilesTestWidget
-from workbench.gui.panels.microphone_test_widget import MicrophoneTestWidget
+from workbench.gui.modality_widgets import live_inputs
+from workbench.gui.panels.live.files_test_widget import FilesTestWidget
+from workbench.gui.panels.live.live_input_tab import LiveInputTab
 from workbench.gui.state import AppState
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 
-class TestPanel(QWidget):
-    __test__ = False  # not a pytest test class, despite the name
-
+class LiveTestPanel(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("testPanel")
@@ -40,12 +39,14 @@ class TestPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("testTabs")
         self.files = FilesTestWidget(self.cache)
-        self.tabs.addTab(self.files, "Files")
-        self.draw = DrawTestWidget(self.cache)  # first and current: what a new user should try
-        self.tabs.insertTab(0, self.draw, "Draw")
+        first, *others = live_inputs()
+        #: The live input tabs by their key in the modality mapping ("draw", "microphone", ...).
+        self.inputs: dict[str, LiveInputTab] = {entry.key: entry.widget(self.cache) for entry in (first, *others)}
+        # The first input (drawing: what a new user should try) opens first, then Files, then the rest.
+        for title, tab in ((first.title, self.inputs[first.key]), ("Files", self.files),
+                           *((entry.title, self.inputs[entry.key]) for entry in others)):
+            self.add_input_tab(tab, title)
         self.tabs.setCurrentIndex(0)
-        self.microphone = MicrophoneTestWidget(self.cache)
-        self.add_input_tab(self.microphone, "Microphone")
         self.tabs.currentChanged.connect(self._on_input_tab_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -59,11 +60,24 @@ class TestPanel(QWidget):
         if state.model_path:
             self._on_state_model_changed(state.model_path)
 
-    def add_input_tab(self, widget: QWidget, title: str) -> None:
-        """Add an input tab (draw, microphone, camera); it receives ``set_model`` calls."""
+    @property
+    def draw(self) -> LiveInputTab:
+        """The Draw tab (for scripts and tests)."""
+        return self.inputs["draw"]
+
+    @property
+    def microphone(self) -> LiveInputTab:
+        """The Microphone tab (for scripts and tests)."""
+        return self.inputs["microphone"]
+
+    def add_input_tab(self, widget: LiveInputTab, title: str) -> None:
+        """Add an input tab; it receives ``set_model`` calls."""
         self.tabs.addTab(widget, title)
         if self.current_model():
             widget.set_model(self.current_model())
+
+    def input_tabs(self) -> list[LiveInputTab]:
+        return [self.tabs.widget(i) for i in range(self.tabs.count())]
 
     def current_model(self) -> str:
         return self._combo.currentData() or ""
@@ -73,10 +87,8 @@ class TestPanel(QWidget):
         self._add_model(str(path))
 
     def shutdown(self) -> None:
-        for i in range(self.tabs.count()):
-            widget = self.tabs.widget(i)
-            if hasattr(widget, "shutdown"):
-                widget.shutdown()
+        for tab in self.input_tabs():
+            tab.shutdown()
 
     def _add_model(self, path: str, label: str | None = None) -> None:
         index = self._combo.findData(path)
@@ -93,17 +105,15 @@ class TestPanel(QWidget):
     @Slot(int)
     def _on_model_chosen(self, _index: int) -> None:
         path = self.current_model()
-        for i in range(self.tabs.count()):
-            widget = self.tabs.widget(i)
-            if hasattr(widget, "set_model"):
-                widget.set_model(path)
+        for tab in self.input_tabs():
+            tab.set_model(path)
 
     @Slot(int)
     def _on_input_tab_changed(self, index: int) -> None:
         # A tab that cannot use the chosen model may name a shipped one that fits (the Microphone tab
         # with the digit-drawing model picks spoken_digits), so "open the tab and speak" just works.
-        preferred = getattr(self.tabs.widget(index), "preferred_model", None)
-        if preferred is not None and (path := preferred(self.current_model())):
+        tab: LiveInputTab | None = self.tabs.widget(index)
+        if tab is not None and (path := tab.preferred_model(self.current_model())):
             self._add_model(path)
 
     @Slot()

@@ -58,9 +58,10 @@ class ModelPanel(QWidget):
         self._list.setWordWrap(True)
         self._list.setSpacing(2)
         for spec in list_templates():
-            item = QListWidgetItem(f"{spec.title}\n{spec.modality} · input {_shape_text(spec.input_shape)}")
+            cannot = "" if spec.can_train else " · cannot train yet"
+            item = QListWidgetItem(f"{spec.title}\n{spec.modality} · input {_shape_text(spec.input_shape)}{cannot}")
             item.setData(Qt.ItemDataRole.UserRole, spec.id)
-            item.setToolTip(spec.description)
+            item.setToolTip(spec.description if spec.can_train else f"{spec.description}\n\n{spec.train_unavailable}.")
             self._list.addItem(item)
         self._list.currentItemChanged.connect(self._on_template_selected)
 
@@ -76,6 +77,14 @@ class ModelPanel(QWidget):
         self._description.setAccessibleName("Template description")
         self._description.setWordWrap(True)
         self._description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Shown up front for a template that cannot be trained yet (video), not as an error mid-run.
+        self._unavailable = QLabel(self)
+        self._unavailable.setObjectName("modelTemplateUnavailable")
+        self._unavailable.setAccessibleName("Template cannot be trained yet")
+        self._unavailable.setWordWrap(True)
+        self._unavailable.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._unavailable.setStyleSheet("font-weight: bold;")
+        self._unavailable.hide()
 
         self._form = HyperParameterFormWidget(self, object_prefix="modelHparam_")
         self._form.values_changed.connect(self._on_form_values_changed)
@@ -98,6 +107,7 @@ class ModelPanel(QWidget):
         middle_layout.setContentsMargins(0, 0, 0, 0)
         middle_layout.addWidget(self._title)
         middle_layout.addWidget(self._description)
+        middle_layout.addWidget(self._unavailable)
         middle_layout.addWidget(form_box, 1)
 
         self._summary_status = QLabel(self)
@@ -209,11 +219,14 @@ class ModelPanel(QWidget):
         except Exception as exc:  # e.g. a project naming a plug-in template that is not installed
             self._title.setText(template_id)
             self._description.setText(str(exc))
+            self._unavailable.hide()
             self._form.set_specs(())
             return
         self._title.setText(spec.title)
         self._description.setText(
             f"{spec.description}\n\nModality: {spec.modality} · input {_shape_text(spec.input_shape)}")
+        self._unavailable.setText(f"Cannot train yet: {spec.train_unavailable}." if not spec.can_train else "")
+        self._unavailable.setVisible(not spec.can_train)
         names = {hp.name for hp in spec.hyperparameters}
         # Values set for another template (a project load may set them in either order) keep only
         # the names this template knows.
@@ -288,19 +301,3 @@ class ModelPanel(QWidget):
         self._table.setRowCount(0)
         self._total.clear()
         self._summary_status.setText(f"Could not build the model: {message}")
-
-
-def _demo_panel(args) -> ModelPanel:
-    state = AppState()
-    state.set_template(args.template)
-    return ModelPanel(state)
-
-
-if __name__ == "__main__":
-    from workbench.gui.panels._demo import run_panel_demo
-
-    raise SystemExit(run_panel_demo(
-        _demo_panel, title="Model", size=(1200, 640),
-        add_arguments=lambda p: p.add_argument("--template", default="mnist_cnn", help="template id to select"),
-        ready=lambda panel, _args: panel.summary is not None,
-    ))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.export import default_export_path
 from workbench.core.sidecar import read_sidecar
+from workbench.gui.modality_widgets import widgets_for
 from workbench.gui.panels.results_jobs import (
     EXPORT_CHOICES, MAX_THUMBNAILS, SampleImageLoader, caption, cell_samples, evaluate_job, export_job, parity_text,
 )
@@ -266,7 +267,7 @@ class ResultsPanel(QWidget):
         more = f" (the {len(shown)} most confident shown)" if len(samples) > len(shown) else ""
         self._sample_note.setText(f"{len(samples)} sample(s) of “{true_name}” predicted as “{predicted_name}”, "
                                   f"most confident first{more}.")
-        if self._sidecar.get("modality", "image") == "image":
+        if widgets_for(self._sidecar.get("modality")).thumbnails:
             dataset_path, scan_path = self._samples_root
             self._runners["samples"].submit(functools.partial(self._loader.load_many, shown, dataset_path, scan_path))
         else:
@@ -400,10 +401,3 @@ class ResultsPanel(QWidget):
     def _on_dataset_changed(self, _scan) -> None:
         self._sync_buttons()
 
-
-if __name__ == "__main__":
-    from workbench.gui.panels._demo import run_panel_demo
-    from workbench.gui.panels._results_demo import demo_arguments, demo_panel, demo_ready
-
-    raise SystemExit(run_panel_demo(demo_panel, title="Results", size=(1100, 820),
-                                    add_arguments=demo_arguments, ready=demo_ready))

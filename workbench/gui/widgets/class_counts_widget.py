@@ -160,16 +160,3 @@ class ClassCountsWidget(QWidget):
             text += (f" Needs more samples: {listed}. Aim for at least {self._min_count} per class "
                      "and roughly balanced counts.")
         return text
-
-
-def _demo_widget() -> ClassCountsWidget:
-    widget = ClassCountsWidget()
-    names = ["circle", "square", "triangle", "star", "heart", "hexagon", "arrow", "cross"]
-    widget.set_counts(names, [120, 134, 98, 3, 110, 18, 127, 101])
-    return widget
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Samples per class", size=(720, 400)))

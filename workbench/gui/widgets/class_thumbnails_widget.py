@@ -30,6 +30,7 @@ class ClassThumbnailsWidget(QWidget):
 
         self._scroll = QScrollArea(self)
         self._scroll.setObjectName("classThumbnailsScroll")
+        self._scroll.setAccessibleName("Example images, one row per class")
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -110,19 +111,3 @@ class ClassThumbnailsWidget(QWidget):
         mode = Qt.TransformationMode.FastTransformation if enlarging else Qt.TransformationMode.SmoothTransformation
         return QPixmap.fromImage(qimage.scaled(self._thumb_size, self._thumb_size,
                                                Qt.AspectRatioMode.KeepAspectRatio, mode))
-
-
-def _demo_widget() -> ClassThumbnailsWidget:
-    yy, xx = np.mgrid[0:28, 0:28]
-    widget = ClassThumbnailsWidget()
-    widget.set_thumbnails({
-        f"class {k}": [((np.hypot(yy - 14, xx - 14) < 3 + k + i) * 255).astype(np.uint8) for i in range(6 - k % 3)]
-        for k in range(5)
-    })
-    return widget
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Examples per class", size=(420, 320)))

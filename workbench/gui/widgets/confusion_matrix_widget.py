@@ -291,22 +291,3 @@ class ConfusionMatrixWidget(QWidget):
                 self._activate((row, col))
                 return True
         return super().eventFilter(watched, event)
-
-
-def _demo_widget() -> ConfusionMatrixWidget:
-    rng = np.random.default_rng(1)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse"]
-    k = len(names)
-    matrix = rng.integers(0, 12, size=(k, k))
-    matrix[np.arange(k), np.arange(k)] = rng.integers(60, 110, size=k)
-    matrix[3, 5], matrix[5, 3] = 31, 24  # cats and dogs get confused
-    widget = ConfusionMatrixWidget()
-    widget.set_matrix(matrix, names)
-    widget.select_cell(3, 5)
-    return widget
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Confusion matrix", size=(720, 680)))

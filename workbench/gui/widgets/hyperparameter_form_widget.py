@@ -140,18 +140,3 @@ class HyperParameterFormWidget(QWidget):
     @Slot()
     def _on_editor_changed(self) -> None:
         self.values_changed.emit(self.values())
-
-
-def _demo_widget() -> HyperParameterFormWidget:
-    from workbench.core.templates.base import HyperParameter, training_hyperparameters
-
-    form = HyperParameterFormWidget()
-    form.set_specs(training_hyperparameters() + (
-        HyperParameter("augment", True, "bool", "Augment the training images."),), {"epochs": 20})
-    return form
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Hyperparameter form", size=(420, 360)))

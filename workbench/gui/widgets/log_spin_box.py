@@ -62,25 +62,3 @@ class LogSpinBox(QDoubleSpinBox):
             else:
                 value = next((v for v in reversed(self._ladder) if v < value * (1 - 1e-9)), self.minimum())
         self.setValue(value)
-
-
-def _demo_widget() -> QWidget:
-    from PySide6.QtWidgets import QFormLayout
-
-    holder = QWidget()
-    holder.setObjectName("logSpinBoxDemo")
-    holder.setAccessibleName("Log spin box demo")
-    layout = QFormLayout(holder)
-    for name, value, low, high in (("learning rate", 1e-3, 1e-6, 1.0), ("weight decay", 5e-5, 1e-8, 1e-1)):
-        box = LogSpinBox(low, high, holder)
-        box.setObjectName(f"logSpinBox_{name.replace(' ', '_')}")
-        box.setAccessibleName(name)
-        box.setValue(value)
-        layout.addRow(name, box)
-    return holder
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Log spin box", size=(320, 120)))

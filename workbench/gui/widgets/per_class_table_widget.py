@@ -47,18 +47,3 @@ class PerClassTableWidget(QTableWidget):
                 if col:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(row, col, item)
-
-
-def _demo_widget() -> PerClassTableWidget:
-    table = PerClassTableWidget()
-    table.set_rows([
-        {"class": name, "precision": p, "recall": r, "f1": 2 * p * r / (p + r), "support": n}
-        for name, p, r, n in (("cat", 0.91, 0.87, 120), ("dog", 0.85, 0.9, 131), ("fox", 0.97, 0.95, 48))
-    ])
-    return table
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Per-class figures", size=(520, 200)))

@@ -139,23 +139,3 @@ class ProbabilityBarsWidget(QWidget):
             f"Prediction {name} with {confidence} confidence" if sure
             else f"Not sure; best guess {name} with {confidence}"
         )
-
-
-def _demo_widget() -> QWidget:
-    holder = QWidget()
-    layout = QVBoxLayout(holder)
-    names = [str(d) for d in range(10)]
-    sure = ProbabilityBarsWidget(holder)
-    sure.set_probabilities(names, [0.01, 0.0, 0.02, 0.0, 0.01, 0.0, 0.0, 0.93, 0.02, 0.01])
-    unsure = ProbabilityBarsWidget(holder)
-    unsure.setObjectName("probabilityBarsDemoUnsure")
-    unsure.set_probabilities(["cat", "dog", "horse"], [0.45, 0.40, 0.15])
-    layout.addWidget(sure, 3)
-    layout.addWidget(unsure, 2)
-    return holder
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Class probabilities", size=(460, 640)))

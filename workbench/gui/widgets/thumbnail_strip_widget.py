@@ -170,29 +170,3 @@ class ThumbnailStripWidget(QWidget):
     @Slot(int)
     def _on_thumbnail_clicked(self, index: int) -> None:
         self.image_clicked.emit(index)
-
-
-def _demo_widget() -> QWidget:
-    yy, xx = np.mgrid[0:28, 0:28]
-    digits = [((np.hypot(yy - 14, xx - 14) < 4 + i) * 255).astype(np.uint8) for i in range(9)]
-    # Float RGB "photos": a gradient whose red channel differs per augmentation.
-    ramp = np.linspace(0, 255, 64, dtype=np.float32)[None, :].repeat(48, axis=0)
-    colour = [np.dstack([np.full_like(ramp, red), 255 - ramp, ramp]) for red in (40, 120, 200, 250)]
-    holder = QWidget()
-    layout = QVBoxLayout(holder)
-    strip = ThumbnailStripWidget(holder)
-    strip.set_images(digits, [f"{i} → {(i + 3) % 10} ({90 - 7 * i}%)" for i in range(9)])
-    grid = ThumbnailStripWidget(holder, columns=4, thumb_size=96)
-    grid.setObjectName("thumbnailGridDemo")
-    grid.set_images(colour * 2, ["original", "flip", "rotate 10°", "brightness +20%"] * 2)
-    layout.addWidget(QLabel("Misclassified (strip):"))
-    layout.addWidget(strip)
-    layout.addWidget(QLabel("Augmentation preview (grid, 4 columns):"))
-    layout.addWidget(grid, 1)
-    return holder
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Thumbnails", size=(640, 560)))

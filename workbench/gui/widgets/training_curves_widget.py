@@ -280,37 +280,3 @@ class TrainingCurvesWidget(QWidget):
         for metric, kind in self._dirty:
             self._curves[metric][kind].setData(*self._buffers[metric][kind].view())
         self._dirty.clear()
-
-
-def _demo_widget() -> TrainingCurvesWidget:
-    rng = np.random.default_rng(0)
-    widget = TrainingCurvesWidget()
-    epochs, steps = 12, 150
-    for epoch in range(1, epochs + 1):
-        for step in range(1, steps + 1):
-            t = epoch - 1 + step / steps
-            widget.add_batch_point({
-                "epoch": epoch, "step": step, "steps_per_epoch": steps,
-                "loss": 2.3 * math.exp(-t / 2.5) + 0.08 + abs(rng.normal(0, 0.12)),
-                "accuracy": min(1.0, 1 - 0.9 * math.exp(-t / 2) + rng.normal(0, 0.04)),
-            })
-        widget.add_epoch_point({
-            "epoch": epoch, "loss": 2.3 * math.exp(-epoch / 2.5) + 0.1,
-            "accuracy": 1 - 0.9 * math.exp(-epoch / 2),
-            "val_loss": 2.3 * math.exp(-epoch / 3) + 0.2,
-            "val_accuracy": 0.95 - 0.85 * math.exp(-epoch / 2.2),
-        })
-    history = {
-        "loss": [2.3 * math.exp(-e / 4) + 0.3 for e in range(1, 11)],
-        "val_loss": [2.3 * math.exp(-e / 4) + 0.4 for e in range(1, 11)],
-        "accuracy": [0.9 - 0.8 * math.exp(-e / 3) for e in range(1, 11)],
-        "val_accuracy": [0.85 - 0.75 * math.exp(-e / 3) for e in range(1, 11)],
-    }
-    widget.set_overlays([("run 1 (lr 1e-4)", history)])
-    return widget
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo_widget, title="Training curves", size=(900, 620)))

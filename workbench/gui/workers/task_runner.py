@@ -8,7 +8,6 @@ shows the last preview. Progress is throttled to ~10 Hz at the source.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any, Callable
 
@@ -71,7 +70,6 @@ class TaskRunner(QObject):
         self._worker.progressed.connect(self._on_progressed)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
-        self._lock = threading.Lock()
         self._current = 0
         self._cancel: CancelToken | None = None
         self._pending = 0

@@ -2,7 +2,7 @@
 
 The controls are built from ``AudioAugmentationSpec.options()`` (ranges, units, help), so a new
 core option appears here without panel code. The preview picks real clips of the chosen dataset
-and renders them on a TaskRunner with the training code path (see ``audio_augmentation_tasks``):
+and renders them on a TaskRunner with the training code path (see ``audio_augmentation_jobs``):
 the model's spectrogram of each clip and of a few augmented versions, SpecAugment masks drawn,
 each with a Play button to hear the waveform changes (debounced and superseded as described in
 ``augmentation_preview_base``).
@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 from workbench.core.audio.augment import AudioAugmentationSpec, AugmentationOption
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
-from workbench.gui.panels.audio_augmentation_tasks import (
+from workbench.gui.panels.augmentation.audio_augmentation_jobs import (
     PREVIEW_CLIPS, PREVIEW_VERSIONS, AudioAugmentationPreview, AudioSampleSource, render_audio_preview,
 )
-from workbench.gui.panels.augmentation_preview_base import (
+from workbench.gui.panels.augmentation.augmentation_preview_base import (
     AugmentationPreviewPanel, add_controls_footer, add_slider_row, preview_header,
 )
 from workbench.gui.panels.panel_widgets import message_label, named, set_message
@@ -146,11 +146,11 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
         report = self._state.scan
         if report is None:
             return "Choose a sound dataset in the Data panel to preview augmentation on its clips."
-        if report.modality != "audio":
+        if not self.edits_spec_of(report.modality):
             return f"Sound augmentation applies to sound datasets; this dataset holds {report.modality} files."
         try:
             template = get_template(self._state.template_id)
-            if template.modality != "audio":
+            if not self.edits_spec_of(template.modality):
                 return (f"The template '{self._state.template_id}' takes {template.modality} input; choose a "
                         "sound template in the Model panel to preview its augmentation.")
             preprocessing = template.preprocessing_for(self._state.hparams)

@@ -17,11 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.image.augment import FILL_MODES, AugmentationSpec
 from workbench.core.errors import WorkbenchError
+from workbench.core.image.augment import FILL_MODES, AugmentationSpec
 from workbench.core.templates import get_template
-from workbench.gui.panels.augmentation_tasks import PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview
-from workbench.gui.panels.augmentation_preview_base import (
+from workbench.gui.panels.augmentation.augmentation_jobs import (
+    PREVIEW_VERSIONS, AugmentationPreview, SampleSource, render_preview,
+)
+from workbench.gui.panels.augmentation.augmentation_preview_base import (
     AugmentationPreviewPanel, add_controls_footer, add_slider_row, preview_header,
 )
 from workbench.gui.panels.panel_widgets import message_label, named
@@ -144,7 +146,7 @@ class AugmentationPanel(AugmentationPreviewPanel):
         report = self._state.scan
         if report is None:
             return "Choose a dataset in the Data panel to preview augmentation on its images."
-        if report.modality != "image":
+        if not self.edits_spec_of(report.modality):
             return f"Augmentation applies to images; this dataset holds {report.modality} files."
         try:
             template = get_template(self._state.template_id)
@@ -220,17 +222,3 @@ class AugmentationPanel(AugmentationPreviewPanel):
         layout.addWidget(controls, 0)
         layout.addWidget(preview_box, 1)
 
-
-if __name__ == "__main__":
-    from workbench.gui.panels._augmentation_demo import build_demo
-    from workbench.gui.panels._demo import run_panel_demo
-
-    raise SystemExit(run_panel_demo(
-        partial(build_demo, AugmentationPanel), title="Augmentation", size=(1180, 560),
-        add_arguments=lambda parser: (
-            parser.add_argument("data", nargs="?", help="a folder or .npz whose images to preview"),
-            parser.add_argument("--augment", action="append", metavar="KEY=VALUE",
-                                help="start with these options, e.g. --augment rotation=20"),
-        ),
-        ready=lambda panel, *_: panel.is_ready() or panel.property("demoFailed") is True,
-    ))

@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
+from workbench.core.modality import get_modality
 from workbench.gui.panels.panel_widgets import named, set_message
 from workbench.gui.state import AppState
 from workbench.gui.workers.task_runner import TaskRunner
@@ -119,6 +120,11 @@ class AugmentationPreviewPanel(QWidget):
 
     def status_text(self) -> str:
         return self._status_label.text()
+
+    def edits_spec_of(self, modality: str) -> bool:
+        """Whether this panel edits the augmentation spec of ``modality`` (the registry says which
+        spec class each modality augments with)."""
+        return get_modality(modality).augmentation_spec is type(self._spec)
 
     def shutdown(self) -> None:
         """End the panel's threads (the main window calls this on close)."""

@@ -1,8 +1,10 @@
-"""AugmentationStack: the Augmentation tab shows the image or the sound options, whichever apply.
+"""AugmentationStack: the Augmentation tab shows the options of the modality that applies.
 
-Which options a run uses follows the template (``AppState.augmentation_for_template``); before a
-sound template is chosen, a sound dataset already brings up the sound options, so someone who has
-just opened a folder of recordings is not shown image sliders.
+One page per modality with an augmentation panel in
+:data:`~workbench.gui.modality_widgets.MODALITY_WIDGETS` (images, sound). Which options a run uses
+follows the template (``AppState.augmentation_for_template``); while the template is still one of
+the default modality (images), a dataset of another modality already brings up its own options, so
+someone who has just opened a folder of recordings is not shown image sliders.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from workbench.gui.panels.audio_augmentation_panel import AudioAugmentationPanel
-from workbench.gui.panels.augmentation_panel import AugmentationPanel
+from workbench.core.modality import DEFAULT_MODALITY
+from workbench.gui.modality_widgets import MODALITY_WIDGETS
+from workbench.gui.panels.augmentation.augmentation_preview_base import AugmentationPreviewPanel
 from workbench.gui.state import AppState
 
 
@@ -21,26 +24,32 @@ class AugmentationStack(QStackedWidget):
         self.setObjectName("augmentationStack")
         self.setAccessibleName("Augmentation")
         self._state = state
-        self.image_panel = AugmentationPanel(state)
-        self.audio_panel = AudioAugmentationPanel(state)
-        self.addWidget(self.image_panel)
-        self.addWidget(self.audio_panel)
+        self._panels: dict[str, AugmentationPreviewPanel] = {
+            name: widgets.augmentation_panel(state)
+            for name, widgets in MODALITY_WIDGETS.items() if widgets.augmentation_panel is not None
+        }
+        for panel in self._panels.values():
+            self.addWidget(panel)
         state.template_changed.connect(self._follow_state)
         state.dataset_changed.connect(self._follow_state)
         self._follow_state()
 
+    def panel(self, modality: str) -> AugmentationPreviewPanel:
+        """The page editing ``modality``'s options."""
+        return self._panels[modality]
+
     def modality(self) -> str:
-        """"audio" when the sound options are shown, else "image"."""
-        return "audio" if self.currentWidget() is self.audio_panel else "image"
+        """The modality whose options are shown."""
+        return next(name for name, panel in self._panels.items() if panel is self.currentWidget())
 
     def shutdown(self) -> None:
-        self.image_panel.shutdown()
-        self.audio_panel.shutdown()
+        for panel in self._panels.values():
+            panel.shutdown()
 
     @Slot()
     def _follow_state(self, *_args) -> None:
-        template_modality = self._state.template_modality()
+        shown = self._state.template_modality()
         scan = self._state.scan
-        dataset_modality = scan.modality if scan is not None else None
-        sound = template_modality == "audio" or (dataset_modality == "audio" and template_modality == "image")
-        self.setCurrentWidget(self.audio_panel if sound else self.image_panel)
+        if shown == DEFAULT_MODALITY and scan is not None and scan.modality in self._panels:
+            shown = scan.modality
+        self.setCurrentWidget(self._panels.get(shown, self._panels[DEFAULT_MODALITY]))

@@ -1,7 +1,7 @@
 """DrawCollectWidget: the Draw tab's "Collect drawings" group (build a dataset by drawing).
 
 Collapsed by default. When open, a click on a class button (or the class's digit key on the canvas,
-which :class:`~workbench.gui.panels.draw_test_widget.DrawTestWidget` forwards) asks the owner to
+which :class:`~workbench.gui.panels.live.draw_test_widget.DrawTestWidget` forwards) asks the owner to
 save the drawing into ``<dataset>/<class>/``. The dataset folder is remembered in QSettings.
 """
 
@@ -14,7 +14,8 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
-SETTINGS_KEY = "draw/collect_dir"
+from workbench.gui import settings_keys
+
 DIGIT_CLASSES = [str(d) for d in range(10)]
 BUTTONS_PER_ROW = 10
 
@@ -40,7 +41,7 @@ class DrawCollectWidget(QWidget):
         self._toggle.setAutoRaise(True)
         self._toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self._toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self._directory = str(QSettings().value(SETTINGS_KEY, "", type=str) or "")
+        self._directory = str(QSettings().value(settings_keys.DRAW_COLLECT_DIR, "", type=str) or "")
         self._class_names: list[str] = []
         self._body = QFrame(self)
         self._body.setFrameShape(QFrame.Shape.StyledPanel)
@@ -96,7 +97,7 @@ class DrawCollectWidget(QWidget):
     def set_directory(self, path: str | Path) -> None:
         """Use (and remember) ``path`` as the dataset folder."""
         self._directory = str(path)
-        QSettings().setValue(SETTINGS_KEY, self._directory)
+        QSettings().setValue(settings_keys.DRAW_COLLECT_DIR, self._directory)
         self._show_directory()
 
     def class_names(self) -> list[str]:

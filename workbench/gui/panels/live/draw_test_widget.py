@@ -24,14 +24,16 @@ from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
-from workbench.core.image.collect import count_images, save_class_image
 from workbench.core.errors import DatasetError, WorkbenchError
-from workbench.gui.panels.draw_collect_widget import DIGIT_CLASSES, DrawCollectWidget
+from workbench.core.image.collect import count_images, save_class_image
+from workbench.core.modality import DEFAULT_MODALITY
+from workbench.gui.panels.live.draw_collect_widget import DIGIT_CLASSES, DrawCollectWidget
 from workbench.gui.widgets.draw_canvas_widget import DrawCanvasWidget
 from workbench.gui.widgets.probability_bars_widget import DEFAULT_THRESHOLD, ProbabilityBarsWidget
 from workbench.gui.workers.live_predict_controller import LivePredictController
 from workbench.gui.workers.predictor_cache import PredictorCache
 
+CANVAS_MODALITY = "image"  # what the canvas makes: the one modality this tab can feed
 CANVAS_INPUT_SHAPE = (28, 28, 1)
 DEBOUNCE_MS = 40  # render this long after the pen stops moving
 MAX_WAIT_MS = 120  # but at least this often while it keeps moving
@@ -43,12 +45,13 @@ LATENCY_HISTORY = 1000
 
 def incompatibility(sidecar: dict) -> str | None:
     """Why a model cannot classify drawings, or None when it can (image model, input 28×28×1)."""
-    modality = sidecar.get("modality", "image")
+    modality = sidecar.get("modality") or DEFAULT_MODALITY
     shape = tuple(int(v) for v in sidecar.get("input_shape", ()))
-    if modality == "image" and shape == CANVAS_INPUT_SHAPE:
+    takes_images = modality == CANVAS_MODALITY
+    if takes_images and shape == CANVAS_INPUT_SHAPE:
         return None
     what = "×".join(str(v) for v in shape) or "other"
-    kind = "images" if modality == "image" else f"{modality} input"
+    kind = "images" if takes_images else f"{modality} input"
     return (f"This model expects {what} {kind}; the canvas draws 28×28 digits. "
             "Choose a digits model above (e.g. the shipped digits model) to draw.")
 
@@ -181,6 +184,10 @@ class DrawTestWidget(QWidget):
             self._start_loading()
         else:
             self._set_message(HINT_DRAW)
+
+    def preferred_model(self, current: str) -> str:
+        """Keep ``current``: a model that cannot take drawings is explained on the tab."""
+        return ""
 
     def shutdown(self) -> None:
         """Stop the timers and the prediction thread (the owner calls this before closing)."""
@@ -363,19 +370,3 @@ class DrawTestWidget(QWidget):
     def _on_save_requested(self, class_name: str) -> None:
         self._collect(class_name)
 
-
-if __name__ == "__main__":
-    import os
-
-    from PySide6.QtWidgets import QApplication
-
-    from workbench.core.resources import resource_path
-    from workbench.gui.widgets._demo import run_demo
-
-    def _demo() -> QWidget:
-        widget = DrawTestWidget(PredictorCache())
-        QApplication.instance().aboutToQuit.connect(widget.shutdown)
-        widget.set_model(os.environ.get("WORKBENCH_DIGITS_MODEL") or str(resource_path("models", "digits.keras")))
-        return widget
-
-    raise SystemExit(run_demo(_demo, title="Draw test", size=(900, 640)))

@@ -1,53 +1,26 @@
 """FilesTestWidget: open or drop files and see the selected model's top-k predictions.
 
-Image models take image files; sound models (sidecar modality "audio") take wav/flac/ogg/mp3,
-shown with their duration and rate instead of a thumbnail. For sound, the selected row is shown
-below the table as the model heard it (:class:`SoundFileDetailWidget`: spectrogram, probabilities,
-Play), and a recording longer than the model's clip is also read word by word.
+The model's modality decides everything that differs (see
+:data:`~workbench.gui.modality_widgets.MODALITY_WIDGETS`): which files it takes, how a row starts
+(an image's thumbnail, a sound's duration and rate), how a file is predicted, and the detail view
+under the table — for sound, the selected row as the model heard it (spectrogram, probabilities,
+Play), where a recording longer than the model's clip is also read word by word.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from workbench.core.modality import get_modality, modality_of_file
-from workbench.gui.panels.sound_file_detail_widget import SoundFileDetailWidget
+from workbench.core.modality import DEFAULT_MODALITY, get_modality, modality_of_file
+from workbench.gui.modality_widgets import widgets_for
+from workbench.gui.panels.live.files_jobs import classify_files
 from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
-
-THUMBNAIL = 56
-SOUND_ROW = 28
-
-
-def _thumbnail(path: str) -> QPixmap | None:
-    try:
-        from workbench.core.image.io import read_image
-
-        image = read_image(path)
-    except Exception:
-        return None
-    gray = image if image.ndim == 2 else image.mean(axis=2).astype(np.uint8)
-    gray = np.ascontiguousarray(gray)
-    qimage = QImage(gray.data, gray.shape[1], gray.shape[0], gray.strides[0], QImage.Format.Format_Grayscale8)
-    return QPixmap.fromImage(qimage.copy()).scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
-                                                   Qt.TransformationMode.SmoothTransformation)
-
-
-def _audio_summary(path: str) -> str:
-    """"0.64 s · 8 kHz" for a sound file (read from its header), "" when unreadable."""
-    try:
-        import soundfile
-
-        info = soundfile.info(path)
-    except Exception:
-        return ""
-    return f"{info.duration:.2f} s · {info.samplerate / 1000:g} kHz"
 
 
 def _top_text(top: list[dict]) -> str:
@@ -75,7 +48,7 @@ class FilesTestWidget(QWidget):
         self.setAcceptDrops(True)
         self._cache = cache
         self._model_path = ""
-        self._modality = "image"
+        self._modality = DEFAULT_MODALITY
         self._runner = TaskRunner("filesPredictThread", self)
         self._runner.result_ready.connect(self._on_predictions_ready)
         self._runner.failed.connect(self._on_failed)
@@ -83,56 +56,51 @@ class FilesTestWidget(QWidget):
         self._open.setObjectName("testOpenFilesButton")
         self._open.setAccessibleName("Open files to classify")
         self._open.clicked.connect(self._on_open_clicked)
-        self._status = QLabel("Open or drop image files here to classify them with the selected model.")
+        self._status = QLabel()
         self._status.setObjectName("testFilesStatus")
         self._status.setWordWrap(True)
         self._table = QTableWidget(0, 4, self)
         self._table.setObjectName("testFilesTable")
         self._table.setAccessibleName("Predictions for files")
-        self._table.setHorizontalHeaderLabels(("Image", "File", "Prediction", "Top classes"))
-        self._table.verticalHeader().setDefaultSectionSize(THUMBNAIL + 6)
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._table.currentCellChanged.connect(self._on_current_cell_changed)
-        #: What each table row shows in the detail: ("file", SoundFilePrediction | None) or
-        #: ("word", SoundFilePrediction, word index).
+        #: What each table row shows in the detail: (detail data or None, word index or None).
         self._rows: list[tuple] = []
         self._class_names: list[str] = []
-        self.detail = SoundFileDetailWidget(self)
-        self.detail.setVisible(False)
+        #: The detail view under the table for the model's modality (None: it has none), and the
+        #: ones made for earlier models, kept hidden.
+        self.detail: QWidget | None = None
+        self._details: dict[type, QWidget] = {}
         row = QHBoxLayout()
         row.addWidget(self._open)
         row.addWidget(self._status, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self._table, 1)
-        layout.addWidget(self.detail, 1)
+        self._layout = QVBoxLayout(self)
+        self._layout.addLayout(row)
+        self._layout.addWidget(self._table, 1)
+        self._show_modality()
 
     def set_model(self, model_path: str) -> None:
         self._model_path = model_path
         try:
             from workbench.core.sidecar import read_sidecar
 
-            self._modality = read_sidecar(model_path).get("modality", "image") if model_path else "image"
+            self._modality = (read_sidecar(model_path).get("modality") if model_path else None) or DEFAULT_MODALITY
         except Exception:
-            self._modality = "image"  # a broken sidecar is reported when predicting
-        kind = "sound" if self._modality == "audio" else self._modality
-        self._table.setHorizontalHeaderLabels(("Sound" if self._modality == "audio" else "Image", "File",
-                                               "Prediction", "Top classes"))
-        # Image rows hold a thumbnail; sound rows are one line of text (a long recording adds a row per word).
-        self._table.verticalHeader().setDefaultSectionSize(SOUND_ROW if self._modality == "audio" else THUMBNAIL + 6)
-        self._status.setText(f"Open or drop {kind} files here to classify them with the selected model."
-                             + (" Recordings longer than the model's clip are also read word by word."
-                                if self._modality == "audio" else ""))
-        self.detail.clear()
-        self.detail.setVisible(self._modality == "audio")
+            self._modality = DEFAULT_MODALITY  # a broken sidecar is reported when predicting
+        self._show_modality()
+
+    def preferred_model(self, current: str) -> str:
+        """Any model can classify files: keep ``current``."""
+        return ""
 
     def shutdown(self) -> None:
         self._runner.shutdown()
-        self.detail.shutdown()
+        for detail in self._details.values():
+            detail.shutdown()
 
     def classify(self, paths: list[str], top_k: int = 3) -> None:
         """Predict ``paths`` in the background; rows appear when done."""
@@ -143,33 +111,13 @@ class FilesTestWidget(QWidget):
         skipped = len(paths) - len(supported)
         if not supported:
             extensions = get_modality(self._modality).extensions
-            kind = "sound" if self._modality == "audio" else self._modality
-            self._status.setText(f"Expected {kind} files ({', '.join(sorted(extensions))}). "
+            self._status.setText(f"Expected {widgets_for(self._modality).noun} files "
+                                 f"({', '.join(sorted(extensions))}). "
                                  f"Received: {', '.join(Path(p).name for p in paths[:3])}")
             return
-        model_path, cache, sound = self._model_path, self._cache, self._modality == "audio"
         self._status.setText(f"Classifying {len(supported)} file(s)…" + (f" ({skipped} skipped)" if skipped else ""))
-
-        def predict(progress, cancel):
-            from workbench.core.inference.sound_files import predict_sound_file
-
-            predictor = cache.get(model_path)
-            results = []
-            for i, path in enumerate(supported):
-                if cancel.cancelled:
-                    break
-                try:
-                    if sound:  # the summary for the table, the arrays for the detail below it
-                        heard = predict_sound_file(predictor, path, top_k=top_k)
-                        results.append(("ok", heard.to_dict(), heard))
-                    else:
-                        results.append(("ok", predictor.predict_files([path], top_k=top_k)[0].to_dict(), None))
-                except Exception as exc:
-                    results.append(("error", {"source": path, "message": str(exc)}, None))
-                progress(i + 1, len(supported))
-            return {"class_names": list(predictor.class_names), "results": results}
-
-        self._runner.submit(predict)
+        self._runner.submit(partial(classify_files, self._cache, self._model_path, supported,
+                                    widgets_for(self._modality).predict_file, top_k))
 
     def row_count(self) -> int:
         return self._table.rowCount()
@@ -185,7 +133,7 @@ class FilesTestWidget(QWidget):
     @Slot()
     def _on_open_clicked(self) -> None:
         patterns = " ".join(f"*{e}" for e in sorted(get_modality(self._modality).extensions))
-        kind = "Sounds" if self._modality == "audio" else "Images"
+        kind = f"{widgets_for(self._modality).label}s"
         paths, _ = QFileDialog.getOpenFileNames(self, "Files to classify", "", f"{kind} ({patterns})")
         if paths:
             self.classify(paths)
@@ -202,16 +150,13 @@ class FilesTestWidget(QWidget):
     @Slot(object)
     def _on_predictions_ready(self, outcome: dict) -> None:
         results = outcome["results"]
+        widgets = widgets_for(self._modality)
         self._class_names = outcome["class_names"]
         self._rows = []
-        self.detail.clear()
+        if self.detail is not None:
+            self.detail.clear()
         self._table.setRowCount(0)
         for kind, data, heard in results:
-            thumb = QTableWidgetItem()
-            if modality_of_file(data["source"]) == "audio":
-                thumb.setText(_audio_summary(data["source"]))
-            elif (pixmap := _thumbnail(data["source"])) is not None:
-                thumb.setData(Qt.ItemDataRole.DecorationRole, pixmap)
             words = data.get("words", []) if kind == "ok" else []
             if len(words) > 1:  # a recording of several words: read them in order, each on its own row
                 cells = (f"{' · '.join(w['label'] for w in words)}  ({len(words)} words)", words_text(words))
@@ -219,17 +164,16 @@ class FilesTestWidget(QWidget):
                 cells = (f"{data['top'][0]['class']}  ({data['top'][0]['probability']:.1%})", _top_text(data["top"]))
             else:
                 cells = ("unreadable", data["message"])
-            self._add_row(thumb, Path(data["source"]).name, *cells)
-            self._rows.append(("file", heard))
+            self._add_row(widgets.file_cell(data["source"]), Path(data["source"]).name, *cells)
+            self._rows.append((heard, None))
             for index, word in enumerate(words if len(words) > 1 else []):
                 where = f"   ↳ word {index + 1}, {word['start_s']:.2f}–{word['end_s']:.2f} s"
                 self._add_row(QTableWidgetItem(), where, f"{word['label']}  ({word['top'][0]['probability']:.1%})",
                               _top_text(word["top"]))
-                self._rows.append(("word", heard, index))
+                self._rows.append((heard, index))
         self._table.resizeColumnsToContents()
         self._status.setText(f"{len(results)} file(s) classified with {Path(self._model_path).name}."
-                             + (" Select a row to see and hear what the model read."
-                                if self._modality == "audio" and results else ""))
+                             + (widgets.select_hint if results else ""))
         if results:
             self._table.setCurrentCell(0, 1)
         self.predictions_shown.emit(len(results))
@@ -243,28 +187,32 @@ class FilesTestWidget(QWidget):
 
     @Slot(int, int, int, int)
     def _on_current_cell_changed(self, row: int, _column: int, _previous_row: int, _previous_column: int) -> None:
-        if self._modality != "audio" or not 0 <= row < len(self._rows):
+        if self.detail is None or not 0 <= row < len(self._rows):
             return
-        what, heard, *index = self._rows[row]
+        heard, word = self._rows[row]
         if heard is None:
             self.detail.clear()
-            return
-        name = Path(heard.prediction.source).name
-        if what == "word":
-            word = heard.words[index[0]]
-            self.detail.show_clip(f"{name}, word {index[0] + 1} ({word.start_s:.2f}–{word.end_s:.2f} s): the clip "
-                                  "the model read", word.clip, heard.sample_rate, word.features, self._class_names,
-                                  word.probabilities)
-        elif len(heard.words) > 1:
-            self.detail.show_recording(f"{name}: the whole {heard.duration_s:.2f} s recording and the words found",
-                                       heard.recording, heard.sample_rate, heard.recording_features,
-                                       [(w.start_s, w.end_s, w.label) for w in heard.words])
         else:
-            self.detail.show_clip(f"{name}: {heard.duration_s:.2f} s; the model read this "
-                                  f"{heard.clip.size / heard.sample_rate:.2f} s clip (trimmed, level-normalised, "
-                                  f"fitted as in training)", heard.clip, heard.sample_rate, heard.features,
-                                  self._class_names, heard.prediction.probabilities)
+            self.detail.show_prediction(heard, word, self._class_names)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._status.setText(f"Could not classify: {message}")
+
+    def _show_modality(self) -> None:
+        """Header, row height, prompt and detail view for the model's modality."""
+        widgets = widgets_for(self._modality)
+        self._table.setHorizontalHeaderLabels((widgets.label, "File", "Prediction", "Top classes"))
+        self._table.verticalHeader().setDefaultSectionSize(widgets.file_row_height)
+        self._status.setText(f"Open or drop {widgets.noun} files here to classify them with the selected model."
+                             + widgets.files_hint)
+        if self.detail is not None:
+            self.detail.hide()
+        self.detail = None
+        if widgets.file_detail is not None:
+            if widgets.file_detail not in self._details:
+                self._details[widgets.file_detail] = widgets.file_detail(self)
+                self._layout.addWidget(self._details[widgets.file_detail], 1)
+            self.detail = self._details[widgets.file_detail]
+            self.detail.clear()
+            self.detail.show()

@@ -19,11 +19,11 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.sources.display_spectrogram import StreamingSpectrogram
 from workbench.core.sources.microphone import dbfs
 from workbench.core.sources.utterance import save_class_clip
+from workbench.gui import settings_keys
 from workbench.gui.widgets.spectrogram_view_widget import SpectrogramViewWidget
 from workbench.gui.workers.playback import playback_job
 from workbench.gui.workers.task_runner import TaskRunner
 
-SETTINGS_KEY = "microphone/collect_dir"
 
 
 class MicrophoneClipWidget(QWidget):
@@ -43,7 +43,7 @@ class MicrophoneClipWidget(QWidget):
         self.setObjectName("micClipWidget")
         self._samples = np.zeros(0, np.float32)
         self._rate = 0
-        self._directory = str(QSettings().value(SETTINGS_KEY, "", type=str) or "")
+        self._directory = str(QSettings().value(settings_keys.MICROPHONE_COLLECT_DIR, "", type=str) or "")
         self._player = TaskRunner("micPlaybackThread", self)
         self._player.failed.connect(self._on_playback_failed)
         self._player.busy_changed.connect(self._on_player_busy_changed)
@@ -126,7 +126,7 @@ class MicrophoneClipWidget(QWidget):
 
     def set_directory(self, path: str | Path) -> None:
         self._directory = str(path)
-        QSettings().setValue(SETTINGS_KEY, self._directory)
+        QSettings().setValue(settings_keys.MICROPHONE_COLLECT_DIR, self._directory)
         self._show_directory()
 
     def save_clip(self, class_name: str | None = None) -> Path:

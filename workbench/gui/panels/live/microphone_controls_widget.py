@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPu
                                QVBoxLayout, QWidget)
 
 from workbench.core.sources.microphone import InputDevice
+from workbench.gui import settings_keys
 from workbench.gui.widgets.level_meter_widget import LevelMeterWidget
 from workbench.gui.workers.microphone_controller import MODES
 
@@ -103,9 +104,10 @@ class MicrophoneControlsWidget(QWidget):
         layout.addLayout(devices)
         layout.addLayout(modes)
 
-        self._threshold.setValue(int(settings.value("microphone/threshold_db", DEFAULT_THRESHOLD_DB, type=int)))
+        threshold = settings.value(settings_keys.MICROPHONE_THRESHOLD_DB, DEFAULT_THRESHOLD_DB, type=int)
+        self._threshold.setValue(int(threshold))
         self._threshold_label.setText(f"{self._threshold.value()} dB")
-        mode = str(settings.value("microphone/mode", "auto", type=str))
+        mode = str(settings.value(settings_keys.MICROPHONE_MODE, "auto", type=str))
         self._buttons[mode if mode in MODES else "auto"].setChecked(True)
         self._talk.setVisible(self.mode() == "push")
         self._group.idToggled.connect(self._on_mode_toggled)
@@ -170,13 +172,13 @@ class MicrophoneControlsWidget(QWidget):
         if checked:
             mode = MODES[button_id]
             self._talk.setVisible(mode == "push")
-            QSettings().setValue("microphone/mode", mode)
+            QSettings().setValue(settings_keys.MICROPHONE_MODE, mode)
             self.mode_changed.emit(mode)
 
     @Slot(int)
     def _on_threshold_changed(self, value: int) -> None:
         self._threshold_label.setText(f"{value} dB")
-        QSettings().setValue("microphone/threshold_db", int(value))
+        QSettings().setValue(settings_keys.MICROPHONE_THRESHOLD_DB, int(value))
         self.threshold_changed.emit(int(value))
 
     @Slot()

@@ -26,11 +26,13 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.modality import DEFAULT_MODALITY, get_modality
 from workbench.core.resources import resource_path
 from workbench.core.sources.microphone import MicrophoneUnavailable, default_input_device, list_input_devices
 from workbench.core.sources.utterance import ProbabilitySmoother
-from workbench.gui.panels.microphone_clip_widget import MicrophoneClipWidget
-from workbench.gui.panels.microphone_controls_widget import HINTS, MicrophoneControlsWidget
+from workbench.gui import settings_keys
+from workbench.gui.panels.live.microphone_clip_widget import MicrophoneClipWidget
+from workbench.gui.panels.live.microphone_controls_widget import HINTS, MicrophoneControlsWidget
 from workbench.gui.widgets.probability_bars_widget import DEFAULT_THRESHOLD, ProbabilityBarsWidget
 from workbench.gui.widgets.spectrogram_view_widget import SpectrogramViewWidget
 from workbench.gui.workers.audio_predict_worker import AudioPredictWorker
@@ -43,10 +45,19 @@ SMOOTHING = 3
 SHIPPED_MODEL = resource_path("models", "spoken_digits.keras")
 
 
+def reads_recordings(modality: str) -> bool:
+    """Whether models of ``modality`` take recorded sound: its registry object prepares recordings,
+    the capability :meth:`Predictor.prepare_waveform` needs."""
+    try:
+        return hasattr(get_modality(modality), "prepare_recording")
+    except WorkbenchError:
+        return False
+
+
 def incompatibility(sidecar: dict) -> str | None:
     """Why a model cannot classify sound, or None when it can (an audio model)."""
-    modality = sidecar.get("modality", "image")
-    if modality == "audio":
+    modality = sidecar.get("modality") or DEFAULT_MODALITY
+    if reads_recordings(modality):
         return None
     shape = "×".join(str(v) for v in sidecar.get("input_shape", ())) or "other"
     return (f"This model takes {shape} {modality} input, not sound. Choose an audio model above "
@@ -239,7 +250,7 @@ class MicrophoneTestWidget(QWidget):
     def _populate_devices(self, refresh: bool) -> None:
         try:
             devices = list_input_devices(refresh=refresh)
-            wanted = str(QSettings().value("microphone/device", "", type=str))
+            wanted = str(QSettings().value(settings_keys.MICROPHONE_DEVICE, "", type=str))
             choice = next((d for d in devices if d.name == wanted), None) or default_input_device(devices)
         except MicrophoneUnavailable as exc:  # no PortAudio, or no device that can record
             self.controls.set_devices([], None)
@@ -256,7 +267,7 @@ class MicrophoneTestWidget(QWidget):
             return
         self._problem = None
         self.controls.set_talk_enabled(True)
-        QSettings().setValue("microphone/device", source.device.name)
+        QSettings().setValue(settings_keys.MICROPHONE_DEVICE, source.device.name)
         self.live.reset(64, self._mic.columns_per_second)
         self._refresh_message()
         self._latency.setText(self._latency.text() or f"Listening at {source.sample_rate} Hz.")
@@ -393,21 +404,4 @@ class MicrophoneTestWidget(QWidget):
     @Slot(str)
     def _on_prediction_failed(self, message: str) -> None:
         self._latency.setText(f"Prediction failed: {message}")
-
-
-def _demo() -> QWidget:  # python -m workbench.gui.panels.microphone_test_widget
-    import os
-
-    from PySide6.QtWidgets import QApplication
-
-    widget = MicrophoneTestWidget(PredictorCache())
-    QApplication.instance().aboutToQuit.connect(widget.shutdown)
-    widget.set_model(os.environ.get("WORKBENCH_AUDIO_MODEL") or str(SHIPPED_MODEL))
-    return widget
-
-
-if __name__ == "__main__":
-    from workbench.gui.widgets._demo import run_demo
-
-    raise SystemExit(run_demo(_demo, title="Microphone test", size=(1100, 720), settle_ms=3000))
 

@@ -10,6 +10,7 @@ from :func:`~workbench.core.inference.sound_files.predict_sound_file`; nothing i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Slot
@@ -65,6 +66,25 @@ class SoundFileDetailWidget(QWidget):
         layout.addWidget(self.bars, 1)
 
     # ------------------------------------------------------------------------------------ public
+    def show_prediction(self, heard, word: int | None, class_names: Sequence[str]) -> None:
+        """A Files-tab row: the file ``heard`` (a :class:`~workbench.core.inference.sound_files.
+        SoundFilePrediction`) as a whole, or its word number ``word``."""
+        name = Path(heard.prediction.source).name
+        if word is not None:
+            found = heard.words[word]
+            self.show_clip(f"{name}, word {word + 1} ({found.start_s:.2f}–{found.end_s:.2f} s): the clip "
+                           "the model read", found.clip, heard.sample_rate, found.features, class_names,
+                           found.probabilities)
+        elif len(heard.words) > 1:
+            self.show_recording(f"{name}: the whole {heard.duration_s:.2f} s recording and the words found",
+                                heard.recording, heard.sample_rate, heard.recording_features,
+                                [(w.start_s, w.end_s, w.label) for w in heard.words])
+        else:
+            self.show_clip(f"{name}: {heard.duration_s:.2f} s; the model read this "
+                           f"{heard.clip.size / heard.sample_rate:.2f} s clip (trimmed, level-normalised, "
+                           f"fitted as in training)", heard.clip, heard.sample_rate, heard.features,
+                           class_names, heard.prediction.probabilities)
+
     def show_clip(self, title: str, clip: np.ndarray, sample_rate: int, features: np.ndarray,
                   class_names: Sequence[str], probabilities: Sequence[float]) -> None:
         """One clip the model read: its features, its probabilities; Play plays the clip."""

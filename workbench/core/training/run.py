@@ -1,0 +1,298 @@
+"""The run: build and compile the model, then execute its phases in order, one ``fit`` each.
+
+Everything from building the model to the last ``fit`` happens inside the distribution strategy's
+scope when the config names one. Each phase continues the epoch count of the one before
+(``initial_epoch``), so the listeners, the history and the checkpoint see one continuous run; the
+callbacks that carry state over the whole run (cancel, NaN guard, progress, history, checkpoint)
+are shared by all phases, while early stopping and the learning-rate schedule start afresh with
+each phase. Between phases the model is recompiled only when which layers train changes (a fresh
+optimizer for the new set of weights); otherwise the optimizer keeps its state and only takes the
+new phase's learning rate.
+
+TensorFlow and Keras are imported inside the functions: this module loads with the GUI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.core.training.artefacts import RunArtefacts
+from workbench.core.training.config import Phase, RunSetup
+from workbench.core.training.events import CancelToken, TrainingListeners
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOutcome:
+    status: str  # "completed" | "stopped_early" | "cancelled" | "failed"
+    message: str
+    history: dict[str, list[float]]
+    epochs_completed: int
+    best_epoch: int | None
+    best: float | None
+    model: Any
+    started: float  # time.perf_counter() when the first fit began
+
+
+class TrainingRun:
+    """One run of ``setup``'s phases, writing through ``artefacts`` and reporting to ``listeners``."""
+
+    def __init__(self, setup: RunSetup, artefacts: RunArtefacts, listeners: TrainingListeners,
+                 cancel: CancelToken) -> None:
+        self.setup = setup
+        self.artefacts = artefacts
+        self.listeners = listeners
+        self.cancel = cancel
+        self.model = None
+        self.phase: Phase = setup.phases[0]
+        self.early_stopped = False
+
+    def execute(self) -> RunOutcome:
+        """Build, compile and train through every phase; a failure inside ``fit`` becomes a "failed" outcome."""
+        import keras
+
+        setup = self.setup
+        keras.utils.set_random_seed(setup.hp["seed"])
+        self.train_ds, self.val_ds = make_datasets(setup)
+        with strategy_scope(setup.config.strategy):
+            self.model = setup.spec.build(setup.num_classes, setup.input_shape, setup.hp)
+            notes = setup.modality.configure_model(self.model, setup.augmentation)  # e.g. SpecAugment masks
+            self.units = layer_units(self.model)
+            self.as_built = [layer.trainable for layer, _ in self.units]
+            self._apply_trainable(self.phase)
+            compile_model(self.model, setup, self.phase.learning_rate)
+            self._make_callbacks()
+            self._announce(notes)
+            status, message = self._run_phases()
+        return self._outcome(status, message)
+
+    def _make_callbacks(self) -> None:
+        from workbench.core.training import callbacks as cb
+
+        setup, hp = self.setup, self.setup.hp
+        self.nan_guard = cb.NanGuard()
+        self.progress = cb.ProgressCallback(self.listeners, epochs=setup.total_epochs,
+                                            steps_per_epoch=self.steps_per_epoch,
+                                            batch_size=hp["batch_size"], cancel=self.cancel)
+        self.recorder = cb.EpochRecorder(self.cancel, self.artefacts.write_history)
+        self.checkpoint = cb.BestCheckpoint(self._save_checkpoint, setup.monitor, self.cancel, self.nan_guard)
+        self.shared_first = [cb.CancelCallback(self.cancel), self.nan_guard, self.progress]
+        self.shared_last = [self.recorder, self.checkpoint]  # after the schedule, which adds to the logs
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.setup.split.train) / self.setup.hp["batch_size"])
+
+    def _save_checkpoint(self, model) -> None:
+        self.artefacts.save_checkpoint(model, self.recorder.history, {
+            "best_epoch": self.checkpoint.best_epoch, f"best_{self.setup.monitor}": self.checkpoint.best,
+            "epochs_run": self.recorder.epochs})
+
+    def _announce(self, notes: list[str]) -> None:
+        setup = self.setup
+        started = {
+            "run_dir": str(self.artefacts.run_dir), "template": setup.spec.id, "epochs": setup.total_epochs,
+            "steps_per_epoch": self.steps_per_epoch, "num_train": len(setup.split.train),
+            "num_val": setup.num_val, "class_names": list(setup.report.class_names),
+            "batch_size": setup.hp["batch_size"],
+        }
+        self.listeners.run_started(started)
+        self.listeners.log(f"Training {setup.spec.title} on {len(setup.split.train)} samples, validating on "
+                           f"{started['num_val']} ({setup.split.info['method']} split); "
+                           f"run folder {self.artefacts.run_dir}")
+        for note in notes:
+            self.listeners.log(note)
+
+    def _run_phases(self) -> tuple[str, str]:
+        from workbench.core.training.callbacks import StopRequested
+
+        self.t0 = time.perf_counter()
+        phases = self.setup.phases
+        try:
+            for index, phase in enumerate(phases):
+                if index:
+                    if self.cancel.cancelled or self.nan_guard.where:
+                        break
+                    self._enter_phase(phase)
+                if len(phases) > 1:
+                    self._log_phase(index, phase)
+                self.early_stopped = self._fit(phase, first_epoch=self.progress.epochs_completed)
+        except StopRequested:
+            pass  # the user's Stop, raised at a batch end: fit left at once
+        except Exception as exc:
+            message = explain_failure(exc)
+            self.listeners.log(message)
+            return "failed", message
+        return "completed", ""
+
+    def _enter_phase(self, phase: Phase) -> None:
+        """Recompile when the trainable layers change; otherwise only set the learning rate."""
+        self.phase = phase
+        if self._apply_trainable(phase):
+            compile_model(self.model, self.setup, phase.learning_rate)
+        else:
+            self.model.optimizer.learning_rate = phase.learning_rate
+
+    def _apply_trainable(self, phase: Phase) -> bool:
+        return apply_trainable(self.model, self.units, trainable_flags(self.units, phase, self.as_built))
+
+    def _log_phase(self, index: int, phase: Phase) -> None:
+        first = self.progress.epochs_completed + 1
+        training = sum(1 for layer, _ in self.units if layer.weights and layer.trainable)
+        weighted = sum(1 for layer, _ in self.units if layer.weights)
+        self.listeners.log(f"Phase {index + 1}/{len(self.setup.phases)} '{phase.name}': epochs {first}–"
+                           f"{first + phase.epochs - 1}, learning rate {phase.learning_rate:g}, "
+                           f"{training} of {weighted} layers with weights training")
+
+    def _fit(self, phase: Phase, first_epoch: int) -> bool:
+        """One ``fit`` for ``phase``; whether early stopping ended it."""
+        import keras
+
+        from workbench.core.training import callbacks as cb
+
+        setup, hp = self.setup, self.setup.hp
+        per_phase = cb.learning_rate_callbacks(hp["lr_schedule"], phase.learning_rate, phase.epochs,
+                                               setup.loss_monitor, first_epoch=first_epoch)
+        early = None
+        if hp["early_stopping_patience"] > 0:
+            early = keras.callbacks.EarlyStopping(monitor=setup.loss_monitor, patience=hp["early_stopping_patience"])
+            per_phase.append(early)
+        self.model.fit(self.train_ds, validation_data=self.val_ds, initial_epoch=first_epoch,
+                       epochs=first_epoch + phase.epochs, callbacks=self.shared_first + per_phase + self.shared_last,
+                       verbose=0, shuffle=False)  # the tf.data pipeline shuffles
+        return early is not None and early.stopped_epoch > 0
+
+    def _outcome(self, status: str, message: str) -> RunOutcome:
+        epochs = self.progress.epochs_completed
+        if self.nan_guard.where:
+            status = "failed"
+            message = (f"Training stopped: the loss became NaN at {self.nan_guard.where}. Try a lower learning "
+                       f"rate (now {self.phase.learning_rate:g}) or check the data for broken samples.")
+        elif status != "failed" and self.cancel.cancelled:
+            status, message = "cancelled", f"Stopped by the user after {epochs} complete epoch(s)."
+        elif status != "failed" and self.early_stopped:
+            status, message = "stopped_early", f"Stopped early after epoch {epochs}."
+        history = {k: v[:epochs] for k, v in self.recorder.history.items()}
+        return RunOutcome(status, message, history, epochs, self.checkpoint.best_epoch, self.checkpoint.best,
+                          self.model, self.t0)
+
+
+@contextlib.contextmanager
+def strategy_scope(strategy):
+    """``strategy.scope()``, or nothing without a strategy."""
+    if strategy is None:
+        yield
+    else:
+        with strategy.scope():
+            yield
+
+
+def make_datasets(setup: RunSetup):
+    """The training and validation ``tf.data`` streams (labels shaped for a sigmoid output)."""
+    from workbench.core.data.pipeline import make_tf_dataset
+
+    hp = setup.hp
+    train_ds = labels_for_output(
+        make_tf_dataset(setup.split.train, setup.input_shape, hp["batch_size"], training=True,
+                        augmentation=setup.augmentation, seed=hp["seed"], preprocessing=setup.preprocessing),
+        setup.sigmoid)
+    val_ds = labels_for_output(
+        make_tf_dataset(setup.split.val, setup.input_shape, hp["batch_size"], preprocessing=setup.preprocessing),
+        setup.sigmoid) if setup.split.val else None
+    return train_ds, val_ds
+
+
+def compile_model(model, setup: RunSetup, learning_rate: float) -> None:
+    model.compile(
+        optimizer=make_optimizer(setup.hp["optimizer"], learning_rate),
+        loss="binary_crossentropy" if setup.sigmoid else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def make_optimizer(name: str, learning_rate: float):
+    import keras
+
+    classes = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+               "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+               "rmsprop": keras.optimizers.RMSprop}
+    return classes[name](learning_rate=learning_rate)
+
+
+def layer_units(model, path: tuple[str, ...] = ()) -> list[tuple[Any, tuple[str, ...]]]:
+    """The layers a phase freezes or trains, each with the names of the models it sits in: the
+    layers of the model and, recursively, of the models nested in it (a pretrained backbone)."""
+    import keras
+
+    units = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            units += layer_units(layer, (*path, layer.name))
+        else:
+            units.append((layer, path))
+    return units
+
+
+def trainable_flags(units, phase: Phase, as_built: list[bool]) -> list[bool]:
+    """Whether each unit trains in ``phase`` (see :data:`workbench.core.training.config.Trainable`)."""
+    spec = phase.trainable
+    if spec is None:
+        flags = list(as_built)
+    elif isinstance(spec, str):
+        if spec != "all":
+            raise ValueError(f"Expected trainable None, 'all', layer names or a predicate. Received: {spec!r}")
+        flags = [True] * len(units)
+    elif callable(spec):
+        flags = [bool(spec(layer)) for layer, _ in units]
+    else:
+        names = set(spec)
+        known = {layer.name for layer, _ in units} | {name for _, path in units for name in path}
+        if names - known:
+            raise ValueError(f"Expected names of the model's layers to train in phase '{phase.name}'. "
+                             f"Received: {sorted(names - known)}")
+        flags = [layer.name in names or bool(names.intersection(path)) for layer, path in units]
+    if phase.unfreeze_top:
+        import keras
+
+        top = [i for i, (layer, _) in enumerate(units)
+               if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+        for i in top[-phase.unfreeze_top:]:
+            flags[i] = True
+    return flags
+
+
+def apply_trainable(model, units, flags: list[bool]) -> bool:
+    """Set each unit's ``trainable``; whether anything changed (the model then needs compiling)."""
+    if model.trainable and [layer.trainable for layer, _ in units] == flags:
+        return False
+    model.trainable = True  # every nested model too, so that each unit's own flag decides
+    for (layer, _), flag in zip(units, flags):
+        layer.trainable = flag
+    return True
+
+
+def labels_for_output(ds, sigmoid: bool):
+    if not sigmoid:
+        return ds
+    import tensorflow as tf
+
+    return ds.map(lambda x, y: (x, tf.cast(tf.expand_dims(y, -1), tf.float32)))
+
+
+def explain_failure(exc: Exception) -> str:
+    import tensorflow as tf
+
+    if isinstance(exc, tf.errors.ResourceExhaustedError):
+        return "Training ran out of memory. Try a smaller batch size or a smaller input size."
+    if isinstance(exc, (tf.errors.InvalidArgumentError, tf.errors.UnknownError)) and "numpy_function" in str(exc).lower() \
+            or "Expected a readable" in str(exc):
+        first = next((line for line in str(exc).splitlines() if "Received" in line), str(exc).splitlines()[0])
+        return f"A data file failed to load during training: {first.strip()}"
+    _log.exception("Training failed")
+    return f"Training failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
