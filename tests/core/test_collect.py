@@ -34,3 +34,16 @@ def test_same_timestamp_never_overwrites(tmp_path):
 def test_class_names_that_are_not_folder_names_are_refused(tmp_path, name):
     with pytest.raises(DatasetError, match="Received"):
         save_class_image(np.zeros((8, 8), np.uint8), tmp_path, name)
+
+
+def test_a_save_that_fails_half_way_leaves_nothing_in_the_dataset(tmp_path, monkeypatch):
+    from PIL import Image
+
+    def half_then_fail(self, fp, *args, **kwargs):
+        Path(fp).write_bytes(b"\x89PNG\r\n\x1a\n half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_class_image(np.zeros((28, 28), np.uint8), tmp_path, "7")
+    assert list((tmp_path / "7").iterdir()) == []

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from workbench.core.atomic import atomic_write_with
 from workbench.core.errors import DatasetError
 from workbench.core.image.modality import IMAGE_EXTENSIONS
 
@@ -45,5 +46,7 @@ def save_class_image(image: np.ndarray, dataset_dir: str | Path, class_name: str
     while target.exists():
         target = folder / f"{prefix}_{stamp}-{suffix}.png"
         suffix += 1
-    Image.fromarray(np.ascontiguousarray(array.astype(np.uint8))).save(target)  # 2-D uint8 → mode "L"
+    image = Image.fromarray(np.ascontiguousarray(array.astype(np.uint8)))  # 2-D uint8 → mode "L"
+    # A kill mid-save must not leave half a PNG in the dataset (it would be skipped as unreadable).
+    atomic_write_with(target, lambda tmp: image.save(tmp, format="PNG"))
     return target

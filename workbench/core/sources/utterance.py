@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.core.atomic import atomic_write_with
 from workbench.core.errors import DatasetError
 
 SILENCE_DBFS = -120.0
@@ -325,7 +326,9 @@ def save_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:
         raise DatasetError(f"Expected samples to save. Received: an empty clip for {path}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    soundfile.write(str(path), np.clip(samples, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
+    # Written beside and renamed into place: a kill mid-write never leaves half a WAV in a dataset.
+    atomic_write_with(path, lambda tmp: soundfile.write(str(tmp), np.clip(samples, -1.0, 1.0), int(sample_rate),
+                                                        format="WAV", subtype="PCM_16"))
     return path
 
 
