@@ -1,20 +1,30 @@
 """The headless command line: ``workbench templates|scan|train|evaluate|predict|export``.
 
 A thin front end over :mod:`workbench.core`; it imports no Qt. User errors print one line and exit
-with status 2, never a traceback.
+with status 2, never a traceback: a :class:`WorkbenchError`, an ``OSError`` of a path the user gave
+(unwritable, under a file, existing, disk full), and a user error raised inside a TensorFlow input
+pipeline. Anything else is a bug: one line and status 1, the traceback with ``--debug`` or
+``WORKBENCH_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
+import re
 import shlex
+import signal
 import sys
+import threading
 from typing import Any, Sequence
 
 from workbench.core.errors import TemplateError, WorkbenchError
 
 EXIT_USAGE = 2
+EXIT_BUG = 1
 
 
 def _print_json(data: Any) -> None:
@@ -38,26 +48,27 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from workbench.core.data import scan_dataset
+    from workbench.core.data.scan import display_path
 
     report = scan_dataset(args.data)
     if args.json:
         _print_json(report.to_dict())
         return 0
-    print(f"{report.path}: {report.kind}, {report.modality}, {report.num_samples} samples in "
+    print(f"{display_path(report.path)}: {report.kind}, {report.modality}, {report.num_samples} samples in "
           f"{len(report.class_names)} classes")
     width = max((len(c) for c in report.class_names), default=5)
     top = max(report.counts.values(), default=1) or 1
     for name, count in report.counts.items():
-        print(f"  {name:<{width}} {count:>7}  {'█' * max(1, round(30 * count / top))}")
-    if report.file_statistics and report.file_statistics.get("files"):
-        audio = report.file_statistics
-        rates = ", ".join(f"{rate} Hz ×{n}" for rate, n in audio["sample_rates"].items())
-        print(f"  durations {audio['duration_min']:.2f} / {audio['duration_median']:.2f} / "
-              f"{audio['duration_max']:.2f} s (min / median / max); sample rates: {rates}")
-    for item in report.unreadable:
-        print(f"  unreadable: {item['path']}: {item['reason']}")
-    for warning in report.warnings:
-        print(f"  warning: {warning}")
+        print(f"  {display_path(name):<{width}} {count:>7}  {'█' * max(1, round(30 * count / top))}")
+    stats = report.file_statistics or {}
+    if stats.get("files") and "duration_min" in stats:
+        rates = [", ".join(f"{rate} Hz ×{n}" for rate, n in stats.get("sample_rates", {}).items()),
+                 ", ".join(f"{rate} fps ×{n}" for rate, n in stats.get("frame_rates", {}).items())]
+        named = [f"{what}: {text}" for what, text in zip(("sample rates", "frame rates"), rates) if text]
+        print(f"  durations {stats['duration_min']:.2f} / {stats['duration_median']:.2f} / "
+              f"{stats['duration_max']:.2f} s (min / median / max)" + "".join(f"; {n}" for n in named))
+    for line in report.lines():
+        print(f"  {line}")
     return 0
 
 
@@ -67,6 +78,9 @@ def train_config_from_args(args: argparse.Namespace):
     from workbench.core.templates import get_template
     from workbench.core.training import TrainConfig
 
+    if not args.template or not args.data:
+        missing = " and ".join(f"--{name}" for name in ("template", "data") if not getattr(args, name))
+        raise WorkbenchError(f"Expected --template and --data (or --resume RUN_DIR). Received: no {missing}")
     spec = get_template(args.template)
     if not spec.can_train:  # said before the data is scanned or any hyperparameter is checked
         raise TemplateError(f"{spec.train_unavailable}. Received: --template {spec.id}")
@@ -81,20 +95,45 @@ def train_config_from_args(args: argparse.Namespace):
     spec.preprocessing_for(overrides)  # bad hyperparameters (or audio front end) fail before a long scan
     return TrainConfig(
         template=args.template, data=args.data, hparams=overrides,
-        augmentation=augmentation_from_pairs(args.augment, spec.modality), val_split=args.val_split,
+        augmentation=augmentation_from_pairs(args.augment, spec.modality),
+        val_split=DEFAULT_VAL_SPLIT if args.val_split is None else args.val_split,
         group_regex=args.group_regex, out_dir=args.out,
         val_groups=[g.strip() for g in args.val_groups.split(",") if g.strip()] if args.val_groups else None,
-        command="workbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None,
+        command=_command_line(),
     )
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from workbench.core.training import train
-    from workbench.cli_progress import console_listeners
+DEFAULT_VAL_SPLIT = 0.2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process ended by Ctrl-C
+# With --resume, the run's settings come from its sidecar: only --epochs (a new total) and --json apply.
+_NOT_WITH_RESUME = ("template", "data", "batch_size", "learning_rate", "optimizer", "dropout", "lr_schedule",
+                    "patience", "hparam", "augment", "val_split", "group_regex", "val_groups", "seed", "out")
 
-    config = train_config_from_args(args)
+
+def _command_line() -> str | None:
+    return "workbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train (or ``--resume``) a run. The first Ctrl-C stops it after the current batch, keeping the
+    run folder resumable (exit 130); a second one, or one before training starts, interrupts at once."""
+    from workbench.cli_progress import console_listeners
+    from workbench.core.training import CancelToken, resume, train
+
+    if args.resume:
+        given = [f"--{name.replace('_', '-')}" for name in _NOT_WITH_RESUME if getattr(args, name) is not None]
+        if given:
+            raise WorkbenchError(f"Expected only --epochs and --json with --resume (the run's settings come from its "
+                                 f"sidecar). Received: {' '.join(given)}")
+        start = lambda listeners, cancel: resume(args.resume, listeners, cancel, epochs=args.epochs,  # noqa: E731
+                                                 command=_command_line())
+    else:
+        config = train_config_from_args(args)
+        start = lambda listeners, cancel: train(config, listeners, cancel)  # noqa: E731
     listeners = console_listeners(json_lines=args.json)
-    result = train(config, listeners)
+    cancel = CancelToken()
+    with _ctrl_c_cancels(listeners, cancel):
+        result = start(listeners, cancel)
     if args.json:
         _print_json({"event": "result", **result.to_dict()})
     else:
@@ -103,14 +142,62 @@ def cmd_train(args: argparse.Namespace) -> int:
         if metrics.get("val_accuracy") is not None:
             print(f"validation accuracy {metrics['val_accuracy']:.4f} (best epoch {metrics['best_epoch']})")
         print(f"run folder: {result.run_dir}")
+    if cancel.cancelled and result.status == "cancelled":
+        print(f"workbench train: interrupted after {_epochs_run(result)} complete epoch(s); continue with: "
+              f"workbench train --resume {shlex.quote(str(result.run_dir))}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0 if result.status in ("completed", "stopped_early", "cancelled") else 1
 
 
+def _epochs_run(result) -> int:
+    return int(result.final_metrics.get("epochs_run") or len(result.history.get("loss", [])))
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(listeners, cancel):
+    """While training runs, SIGINT sets ``cancel`` (the run ends cleanly at the next batch end); before
+    the first batch, or the second time, it raises KeyboardInterrupt as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    started = threading.Event()
+    announce = listeners.run_started
+
+    def on_run_started(payload):
+        started.set()
+        announce(payload)
+
+    def on_sigint(signum, frame):
+        if cancel.cancelled or not started.is_set():
+            raise KeyboardInterrupt
+        cancel.cancel()
+
+    listeners.run_started = on_run_started
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _note_unfinished_run(model_path: str) -> None:
+    """One line on stderr when the model comes from a run that was interrupted or stopped (results
+    stay on stdout, so --json output is unchanged)."""
+    from workbench.core.training.runfolder import interrupted_note
+
+    note = interrupted_note(model_path)
+    if note:
+        print(note, file=sys.stderr)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.core.data.scan import display_path, report_lines
     from workbench.core.evaluation import evaluate_on_dataset
     from workbench.core.inference import Predictor
 
-    report = evaluate_on_dataset(Predictor.load(args.model), args.data)
+    predictor = Predictor.load(args.model)
+    _note_unfinished_run(args.model)
+    report = evaluate_on_dataset(predictor, args.data)
     if args.json:
         _print_json(report)
         return 0
@@ -118,39 +205,62 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"macro F1 {report['macro_f1']:.4f}   ({report['num_samples']} samples)")
     print(f"{'class':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for row in report["per_class"]:
-        print(f"{row['class']:<12}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>9}")
-    names = report["class_names"]
+        print(f"{display_path(row['class']):<12}{row['precision']:>10.3f}{row['recall']:>10.3f}"
+              f"{row['f1']:>10.3f}{row['support']:>9}")
+    names = [display_path(n) for n in report["class_names"]]
     print("confusion matrix (rows = true, columns = predicted):")
     print(" " * 8 + "".join(f"{n[:6]:>7}" for n in names))
     for name, row in zip(names, report["confusion_matrix"]):
         print(f"{name[:7]:<8}" + "".join(f"{v:>7}" for v in row))
+    for line in report_lines(report["dataset"]):  # every file left out, with its reason
+        print(line)
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from workbench.core.data.scan import display_path
     from workbench.core.inference import Predictor
 
+    if args.top_k < 1:
+        raise WorkbenchError(f"Expected --top-k of at least 1. Received: {args.top_k}")
     predictor = Predictor.load(args.model)
+    _note_unfinished_run(args.model)
+    failed: list[str] = []
+
+    def report_failure(path: str, message: str) -> None:
+        """A file that cannot be read is said (with why) and the others are still predicted."""
+        failed.append(path)
+        if args.json:
+            _print_json({"source": display_path(path), "error": display_path(message)})
+        else:
+            print(f"workbench predict: error: {display_path(message)}", file=sys.stderr, flush=True)
+
     if args.words:
         predictor.audio_config  # noqa: B018  (raises "Expected a sound model" for any other model)
         from workbench.core.inference.sound_files import predict_sound_file
 
         for path in args.files:
-            result = predict_sound_file(predictor, path, top_k=args.top_k, display=False)
+            try:
+                result = predict_sound_file(predictor, path, top_k=args.top_k, display=False)
+            except WorkbenchError as exc:
+                report_failure(path, str(exc))
+                continue
             if args.json:
                 _print_json(result.to_dict())
                 continue
             p = result.prediction
-            print(f"{p.source} ({result.duration_s:.2f} s): " + ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
+            print(f"{display_path(p.source)} ({result.duration_s:.2f} s): "
+                  + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
             for w in result.words:
-                print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: " + ", ".join(f"{c} {prob:.1%}" for c, prob in w.top))
-        return 0
-    for p in predictor.predict_files(args.files, top_k=args.top_k):
+                print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
+                      + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top))
+        return EXIT_USAGE if failed else 0
+    for p in predictor.predict_files(args.files, top_k=args.top_k, on_error=report_failure):
         if args.json:
             _print_json(p.to_dict())
         else:
-            print(f"{p.source}: " + ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
-    return 0
+            print(f"{display_path(p.source)}: " + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
+    return EXIT_USAGE if failed else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -169,7 +279,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description="CNN Workbench. With no command, opens the app.")
+    parser = argparse.ArgumentParser(prog="workbench", description="CNN Workbench. With no command, opens the app "
+                                     "(workbench --safe-start: without restoring the last session).")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an unexpected error (also WORKBENCH_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("templates", help="list the model templates")
@@ -182,9 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("train", help="train a template on a dataset; writes a run folder")
-    p.add_argument("--template", required=True)
-    p.add_argument("--data", required=True)
-    p.add_argument("--epochs", type=int)
+    p.add_argument("--template", help="required unless --resume")
+    p.add_argument("--data", help="required unless --resume")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue an interrupted or cancelled run in its folder from its last finished epoch, "
+                        "with its optimizer state; a completed run only with a larger --epochs")
+    p.add_argument("--epochs", type=int, help="with --resume: the run's new total number of epochs")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--optimizer")
@@ -195,12 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", nargs="*", metavar="KEY=VALUE",
                    help="images: e.g. rotation=10 zoom=0.1 horizontal_flip=true; "
                    "sound: e.g. time_shift=0.1 speed=0.1 gain_db=6 noise=0.5 freq_mask=8 time_mask=10")
-    p.add_argument("--val-split", type=float, default=0.2)
+    p.add_argument("--val-split", type=float, help=f"validation fraction (default {DEFAULT_VAL_SPLIT})")
     p.add_argument("--group-regex", help="regex on file names giving a group kept on one side of the split")
     p.add_argument("--val-groups", metavar="G1,G2",
                    help="with --group-regex: validate on exactly these groups, e.g. one held-out speaker")
     p.add_argument("--seed", type=int)
-    p.add_argument("--out", help="run folder (default runs/<template>-<time>)")
+    p.add_argument("--out", help="a new or empty run folder (default runs/<template>-<time>)")
     p.add_argument("--json", action="store_true", help="JSON lines of events instead of a progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -210,10 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="top-k predictions for files")
+    p = sub.add_parser("predict", help="top-k predictions for files (unreadable files are named with the "
+                                       "reason, the rest predicted; exit status 2 when any was unreadable)")
     p.add_argument("--model", required=True)
     p.add_argument("files", nargs="+")
-    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--top-k", type=int, default=3, help="how many classes to show per file (at least 1)")
     p.add_argument("--words", action="store_true",
                    help="sound models: also find and read each word of a recording longer than the model's clip")
     p.add_argument("--json", action="store_true")
@@ -242,8 +359,54 @@ def run_cli(argv: Sequence[str]) -> int:
     try:
         return args.func(args)
     except WorkbenchError as exc:
-        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error_line(args.command, str(exc))
     except KeyboardInterrupt:
         print(f"workbench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a path the user gave that the system refuses: their error, not ours
+        return _error_line(args.command, _os_error_message(exc))
+    except Exception as exc:
+        wrapped = _wrapped_user_error(exc)
+        if wrapped is not None:
+            return _error_line(args.command, wrapped)
+        if args.debug or os.environ.get("WORKBENCH_DEBUG", "") not in ("", "0"):
+            raise
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        print(f"workbench {args.command}: internal error: {type(exc).__name__}: {_one_line(first)} "
+              "(a bug: run with --debug or WORKBENCH_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _error_line(command: str, message: str) -> int:
+    print(f"workbench {command}: error: {_one_line(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+
+
+def _os_error_message(exc: OSError) -> str:
+    """``[Errno 28] No space left on device: '/x'`` → the reason and the path, in the house style."""
+    reason = exc.strerror or str(exc)
+    code = errno.errorcode.get(exc.errno, "") if exc.errno else ""
+    paths = " → ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    return (f"Expected a file or folder that can be used. Received: {reason}"
+            f"{f' ({code})' if code else ''}{f': {paths}' if paths else ''}")
+
+
+def _wrapped_user_error(exc: BaseException) -> str | None:
+    """The message of a :class:`WorkbenchError` raised where TensorFlow wraps it (an input pipeline's
+    ``py_function`` turns ``DatasetError: Expected …`` into an ``UnknownError``); None for others."""
+    if not type(exc).__module__.startswith("tensorflow"):
+        return None
+    names = "|".join(sorted(_subclass_names(WorkbenchError), key=len, reverse=True))
+    match = re.search(rf"\b(?:{names}): (Expected .*?Received: [^\n]*)", str(exc))
+    return match.group(1) if match else None
+
+
+def _subclass_names(cls: type) -> set[str]:
+    names = {cls.__name__}
+    for sub in cls.__subclasses__():
+        names |= _subclass_names(sub)
+    return names

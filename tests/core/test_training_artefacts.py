@@ -18,8 +18,9 @@ from workbench.core.inference import Predictor
 from workbench.core.training import TrainConfig, TrainingListeners, train
 from workbench.core.training import callbacks as training_callbacks
 from workbench.core.training.artefacts import RunArtefacts, is_chief
+from workbench.core.training.runfolder import run_status
 
-RUN_FILES = {"model.keras", "model.json", "history.csv", "evaluation.json"}
+RUN_FILES = {"model.keras", "model.json", "last.keras", "history.csv", "evaluation.json"}
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +61,18 @@ def test_a_running_run_has_a_loadable_model_sidecar_and_history_after_its_first_
     result = train(_config(data, run), TrainingListeners(batch_ended=on_batch))
 
     assert result.status == "completed", result.message
-    assert seen[1] == {"sidecar": None, "csv_epochs": [], "files": set()}
-    assert seen[2]["files"] == {"model.keras", "model.json", "history.csv"}
+    assert seen[1] == {"sidecar": None, "csv_epochs": [], "files": {"run.lock"}}  # held while the run lives
+    assert seen[2]["files"] == {"model.keras", "model.json", "last.keras", "history.csv", "run.lock"}
     assert seen[2]["sidecar"]["status"] == "running"
     assert len(seen[2]["sidecar"]["history"]["loss"]) == 1 and seen[2]["sidecar"]["final_metrics"]["best_epoch"] == 1
     assert seen[2]["csv_epochs"] == [1] and seen[3]["csv_epochs"] == [1, 2]
     assert _csv_epochs(run / "history.csv") == [1, 2, 3]
     assert json.loads((run / "model.json").read_text())["status"] == "completed"
-    assert {p.name for p in run.iterdir()} == RUN_FILES  # and no temporary file left behind
+    assert {p.name for p in run.iterdir()} == RUN_FILES  # no temporary file left behind, the lock released
 
     predictor = Predictor.load(tmp_path / "killed_here" / "model.keras")
     assert predictor.class_names == ["down", "up"]
+    assert run_status(tmp_path / "killed_here").status == "interrupted"  # "running", but nobody holds it
 
 
 def test_checkpoints_are_saved_beside_the_model_and_renamed_over_it(data, tmp_path, monkeypatch):
@@ -83,7 +85,9 @@ def test_checkpoints_are_saved_beside_the_model_and_renamed_over_it(data, tmp_pa
 
     result = train(_config(data, tmp_path / "run", epochs=2))
 
-    assert result.status == "completed" and targets
+    assert result.status == "completed"
+    # One serialisation per epoch: last.keras is a copy of model.keras when that epoch was the best.
+    assert len(targets) == 2
     for target in targets:
         assert target.parent == result.run_dir and target.name != "model.keras" and target.suffix == ".keras"
         assert not target.exists()

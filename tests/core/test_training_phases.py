@@ -17,7 +17,7 @@ from workbench.core.templates import registry as template_registry
 from workbench.core.templates.base import training_hyperparameters
 from workbench.core.training import CancelToken, Phase, TrainConfig, TrainingListeners, train
 
-RUN_FILES = {"model.keras", "model.json", "history.csv", "evaluation.json"}
+RUN_FILES = {"model.keras", "model.json", "last.keras", "history.csv", "evaluation.json"}
 
 
 class Recorder:

@@ -3,9 +3,12 @@ matrix, top-k accuracy and the misclassified samples with their confidence. All 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from workbench.core.errors import ModelFileError
 
 MISCLASSIFIED_LIMIT = 500
 
@@ -65,6 +68,52 @@ def evaluation_report(y_true: np.ndarray, probabilities: np.ndarray, class_names
     }
 
 
+def read_evaluation(path: str | Path) -> dict[str, Any]:
+    """An ``evaluation.json`` checked against what :func:`evaluation_report` writes, so a damaged one
+    gives a :class:`ModelFileError` with the reason instead of breaking whoever shows it."""
+    import json
+
+    def bad(reason: str) -> ModelFileError:
+        return ModelFileError(f"Expected an evaluation written by workbench. Received: {path} ({reason})")
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise bad(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    if not isinstance(data, dict):
+        raise bad(f"a JSON {type(data).__name__}, not an object")
+    names = data.get("class_names")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise bad("class_names is not a list of class names")
+    for key in ("accuracy", "top_k_accuracy", "macro_f1"):
+        value = data.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise bad(f"{key} is not a fraction: {value!r}")
+    for key in ("num_samples", "top_k"):
+        if not _whole(data.get(key, 0)):
+            raise bad(f"{key} is not a whole number: {data.get(key)!r}")
+    matrix = data.get("confusion_matrix")
+    if not isinstance(matrix, list) or len(matrix) != len(names) or not all(
+            isinstance(row, list) and len(row) == len(names) and all(_whole(v) for v in row) for row in matrix):
+        raise bad(f"confusion_matrix is not {len(names)}×{len(names)} counts")
+    per_class = data.get("per_class", [])
+    keys = {"class": str, "precision": (int, float), "recall": (int, float), "f1": (int, float), "support": int}
+    if not isinstance(per_class, list) or not all(
+            isinstance(row, dict) and all(isinstance(row.get(k), t) and not isinstance(row.get(k), bool)
+                                          for k, t in keys.items()) for row in per_class):
+        raise bad("per_class rows lack class, precision, recall, f1 or support")
+    misclassified = data.get("misclassified", [])
+    sample_keys = {"sample": str, "true": str, "predicted": str, "confidence": (int, float)}
+    if not isinstance(misclassified, list) or not all(
+            isinstance(m, dict) and all(isinstance(m.get(k), t) for k, t in sample_keys.items()) for m in misclassified):
+        raise bad("misclassified is not a list of samples with sample, true, predicted and confidence")
+    return data
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def predict_in_batches(model, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """``model(x, training=False)`` over ``arrays`` in chunks (cheaper than ``predict`` for small sets)."""
     outputs = [np.asarray(model(arrays[i:i + batch_size], training=False)) for i in range(0, len(arrays), batch_size)]
@@ -111,16 +160,37 @@ def evaluation_subset(report, class_names: list[str]):
 
 
 def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256) -> dict[str, Any]:
-    """Evaluate a loaded :class:`~workbench.core.inference.Predictor` on a dataset path."""
+    """Evaluate a loaded :class:`~workbench.core.inference.Predictor` on a dataset path.
+
+    ``result["dataset"]`` says what the scan could not read and skipped, with the reasons, and what the
+    model's input does to the files (e.g. sound clips longer than its clip are cropped).
+    """
     from workbench.core.data.pipeline import make_tf_dataset
-    from workbench.core.data.scan import scan_dataset
+    from workbench.core.data.scan import display_path, scan_dataset
+    from workbench.core.errors import DatasetError, WorkbenchError
 
     report = scan_dataset(data_path)
+    if report.modality != predictor.modality:
+        raise DatasetError(f"Expected {predictor.handler.noun} files for this {predictor.handler.noun} model. "
+                           f"Received: {report.modality} files in {display_path(report.path)}")
     subset = evaluation_subset(report, predictor.class_names)
-    outputs = [np.asarray(predictor.model(x, training=False))
-               for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size,
-                                           preprocessing=predictor.preprocessing)]
+    if not len(subset):
+        raise DatasetError(f"Expected readable samples to evaluate on. Received: none in {display_path(report.path)} "
+                           f"({len(report.unreadable)} unreadable file(s))")
+    try:
+        outputs = [np.asarray(predictor.model(x, training=False))
+                   for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size,
+                                               preprocessing=predictor.preprocessing)]
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # a file that changed since the scan fails inside tf.data
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        said = [line.split("Error: ", 1)[-1] for line in lines if "Received: " in line]
+        raise DatasetError(said[-1] if said else f"Expected every scanned file to decode. Received: "
+                           f"{lines[0] if lines else type(exc).__name__}") from None
     probabilities = output_to_probabilities(np.concatenate(outputs), predictor.sigmoid)
     result = evaluation_report(subset.labels, probabilities, predictor.class_names, subset.ids)
-    result["dataset"] = {"path": report.path, "unreadable": report.unreadable, "warnings": report.warnings}
+    warnings = report.warnings + report.model_warnings(predictor.input_shape, predictor.preprocessing)
+    result["dataset"] = {"path": report.path, "unreadable": report.unreadable, "skipped": report.skipped,
+                         "warnings": warnings}
     return result

@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -125,7 +126,11 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     sidecar.pop("format", None)
     sidecar["export"] = {"format": fmt, "quantize": quantize, "source_model": str(model_path),
                          "command": " ".join(["workbench", *sys.argv[1:]]) if sys.argv[1:2] == ["export"] else None}
-    write_sidecar(target, sidecar)
+    try:
+        write_sidecar(target, sidecar)
+    except OSError as exc:
+        raise ExportError(f"Expected to write the export's sidecar beside {target}. Received: {exc.strerror or exc} "
+                          f"(the {fmt} file itself was written)") from None
     size = sum(p.stat().st_size for p in target.rglob("*")) if target.is_dir() else target.stat().st_size
     return ExportResult(
         format=fmt, quantize=quantize, path=target, size_bytes=int(size),
@@ -144,6 +149,14 @@ def _is_our_export(target: Path) -> bool:
 
 
 def _check_target(target: Path, model_path: Path, fmt: str, overwrite: bool) -> None:
+    try:
+        mode = target.stat().st_mode if target.exists() else None
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"Expected a path the export can be written to. Received: {target} ({exc})") from None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A device (/dev/full), pipe or socket: never replaced, not even with --overwrite.
+        raise ExportError(f"Expected a file or folder path as the export target. Received: {target} is a device, "
+                          "pipe or socket")
     if target.resolve() == model_path.resolve() or (target.is_dir() and model_path.resolve().is_relative_to(target.resolve())):
         raise ExportError(f"Expected an export path other than the model or its folder. Received: {target}")
     if target.exists() and (target.is_dir() != (fmt == "savedmodel")):
@@ -163,10 +176,19 @@ def _write_atomically(target: Path, write, suffix: str | None = None) -> None:
 
 def _replace_folder(target: Path, write) -> None:
     """Write a folder export beside ``target``, then swap it in; the old export is removed only after."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise ExportError(f"Expected to write the export to {target}. Received: {exc.strerror or exc}") from None
     old = target.with_name(f".{target.name}.old")  # ours: a previous export set aside during a swap
     try:
-        write(staging / "export")
+        try:
+            write(staging / "export")
+        except Exception as exc:
+            if not _is_io_error(exc):
+                raise
+            raise ExportError(f"Expected to write the export to {target}. Received: "
+                              f"{getattr(exc, 'strerror', None) or str(exc).splitlines()[0]}") from None
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():
             os.replace(target, old)
@@ -181,6 +203,16 @@ def _replace_folder(target: Path, write) -> None:
         raise ExportError(f"Expected to write the export to {target}. Received: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_io_error(exc: BaseException) -> bool:
+    """An OSError, or TensorFlow's error for a file it could not write (SavedModel goes through tf.io)."""
+    if isinstance(exc, OSError):
+        return True
+    import tensorflow as tf
+
+    return isinstance(exc, (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError,
+                            tf.errors.NotFoundError, tf.errors.FailedPreconditionError, tf.errors.UnknownError))
 
 
 def _keras_runner(path: Path, modality):

@@ -16,6 +16,7 @@ drive) stay absolute.
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -48,13 +49,49 @@ def parse_version(tag: Any, kind: str, current: int, what: str, source: object,
     return version
 
 
-def migrate(data: Mapping[str, Any], version: int, migrations: Sequence[Migration]) -> dict[str, Any]:
+def migrate(data: Mapping[str, Any], version: int, migrations: Sequence[Migration], what: str = "file",
+            source: object = "a file", error: type[WorkbenchError] = WorkbenchError) -> dict[str, Any]:
     """``data`` of ``version`` brought to the current version (``len(migrations) + 1``), step by step,
-    on a copy (the caller's dict is left as it was)."""
-    data = copy.deepcopy(dict(data))
-    for step in migrations[version - 1:]:
-        data = step(data)
+    on a copy (the caller's dict is left as it was).
+
+    A migration reads whatever the file holds; when a hand-edited or damaged file makes a step fail
+    (a list where an object belongs), ``error`` says so instead of a TypeError from inside the step.
+    """
+    try:
+        data = copy.deepcopy(dict(data))
+        for step in migrations[version - 1:]:
+            data = step(data)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as exc:
+        raise error(f"Expected a {what} of version {version} with the usual structure. Received: "
+                    f"{type(exc).__name__} ({exc}) while bringing it forward, in {source}") from None
     return data
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for the "Received: …" of a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def is_path_text(value: Any) -> bool:
+    """Whether ``value`` can be a path read from a file: a string without NUL characters (the
+    operating system refuses those, and ``Path.exists`` raises on them)."""
+    return isinstance(value, str) and "\x00" not in value
+
+
+def is_number(value: Any) -> bool:
+    """A real number that is not a bool (JSON ``true`` is not a number here); NumPy's count too."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_whole_number(value: Any) -> bool:
+    """An integer that is not a bool; NumPy's count too."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_scalar(value: Any) -> bool:
+    """A JSON string, number, boolean or null (no list or object)."""
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def is_absolute(path: str) -> bool:
@@ -69,7 +106,11 @@ def store_path(path: Any, folder: str | Path) -> Any:
         return path
     if is_absolute(path) and not Path(path).is_absolute():
         return path  # another system's absolute path (a Windows drive on Linux): nothing to relate it to
-    target, base = Path(path).expanduser().resolve(), Path(folder).resolve()
+    try:
+        expanded = Path(path).expanduser()
+    except RuntimeError:  # "~someone" with no such user: kept as written
+        expanded = Path(path)
+    target, base = expanded.resolve(), Path(folder).resolve()
     try:
         common = Path(os.path.commonpath([target, base]))
     except ValueError:  # different drives

@@ -13,13 +13,28 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from workbench.core.atomic import atomic_write_text
 from workbench.core.errors import WorkbenchError
-from workbench.core.file_format import format_tag, is_absolute, migrate, parse_version, resolve_path, store_path
+from workbench.core.file_format import (
+    describe,
+    format_tag,
+    is_absolute,
+    is_number,
+    is_path_text,
+    is_scalar,
+    migrate,
+    parse_version,
+    resolve_path,
+    store_path,
+)
+
+_log = logging.getLogger(__name__)
 
 PROJECT_KIND = "workbench-project"
 PROJECT_SUFFIX = ".wbproj"
@@ -80,16 +95,10 @@ class Project:
         if not isinstance(data, dict):
             raise WorkbenchError(f"Expected a project file holding a JSON object. Received: {type(data).__name__} in {source}")
         version = parse_version(data.get("format", PROJECT_FORMAT), PROJECT_KIND, SCHEMA_VERSION, "project file", source)
-        data = migrate(data, version, MIGRATIONS)
+        data = migrate(data, version, MIGRATIONS, "project file", source)
         data.pop("format", None)
         known = {f.name: data.pop(f.name) for f in fields(cls) if f.name != "extra" and f.name in data}
-        for name, value in known.items():
-            if not isinstance(value, _TYPES[name]) or isinstance(value, bool):
-                raise WorkbenchError(f"Expected {name!r} in the project file to be {_type_name(_TYPES[name])}. "
-                                     f"Received: {value!r} in {source}")
-        if not all(isinstance(r, str) for r in known.get("runs", [])):
-            raise WorkbenchError(f"Expected 'runs' in the project file to be a list of folders. "
-                                 f"Received: {known['runs']!r} in {source}")
+        _check_fields(known, source)
         project = cls(**known, extra=data)
         if relative_to is not None:
             project.dataset = resolve_path(project.dataset, relative_to)
@@ -122,6 +131,8 @@ class Project:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise WorkbenchError(f"Expected a readable project file. Received: {path} ({exc})") from None
+        except RecursionError:
+            raise WorkbenchError(f"Expected a readable project file. Received: {path} (nested too deeply)") from None
         if isinstance(data, dict) and "format" not in data:
             raise WorkbenchError(f"Expected a project file with \"format\": \"{PROJECT_FORMAT}\" (or an older "
                                  f"version). Received: no format in {path}")
@@ -130,29 +141,67 @@ class Project:
 
 def run_summary(run_dir: str | Path) -> dict[str, Any] | None:
     """Template, key hyperparameters, best validation accuracy, date and history of a run folder,
-    or None when the folder holds no finished run."""
-    from workbench.core.sidecar import read_sidecar
+    or None when the folder holds no finished run or its sidecar cannot be read (the reason is logged:
+    a damaged ``model.json`` must not stop the list of runs from showing the others).
 
+    Every value has the type the Runs and Results panels format it as: numbers or None, text, and a
+    history of number lists."""
+    from workbench.core.sidecar import read_sidecar, sidecar_path
+
+    model = Path(run_dir) / "model.keras"
     try:
-        data = read_sidecar(Path(run_dir) / "model.keras")
-    except WorkbenchError:
+        if not sidecar_path(model).is_file():
+            return None  # no finished epoch yet, or not a run folder
+        data = read_sidecar(model)
+    except (WorkbenchError, OSError, ValueError) as exc:  # damaged; or a path the system refuses (NUL, too long)
+        _log.warning("Run %s skipped: %s", run_dir, exc)
         return None
-    hp = data.get("hyperparameters", {})
-    metrics = data.get("final_metrics", {})
+    hp = data.get("hyperparameters") or {}
+    metrics = data.get("final_metrics") or {}
+
+    def number(value: Any) -> float | int | None:
+        return value if is_number(value) and math.isfinite(value) else None
+
+    def text(value: Any, default: str) -> str:
+        return value if isinstance(value, str) else default
+
     return {
         "run_dir": str(run_dir),
         "model_path": str(Path(run_dir) / "model.keras"),
-        "template": data.get("template", "?"),
-        "epochs": hp.get("epochs"),
-        "batch_size": hp.get("batch_size"),
-        "learning_rate": hp.get("learning_rate"),
-        "optimizer": hp.get("optimizer"),
-        "dropout": hp.get("dropout"),
-        "val_accuracy": metrics.get("val_accuracy"),
-        "status": data.get("status", "?"),
-        "created": data.get("created", ""),
-        "history": data.get("history", {}),
+        "template": text(data.get("template"), "?"),
+        "epochs": number(hp.get("epochs")),
+        "batch_size": number(hp.get("batch_size")),
+        "learning_rate": number(hp.get("learning_rate")),
+        "optimizer": text(hp.get("optimizer"), "") or None,
+        "dropout": number(hp.get("dropout")),
+        "val_accuracy": number(metrics.get("val_accuracy")),
+        "status": text(data.get("status"), "?"),
+        "created": text(data.get("created"), ""),
+        "history": data.get("history") or {},
     }
+
+
+def _check_fields(known: dict[str, Any], source: object) -> None:
+    """Raise :class:`WorkbenchError` unless every known field of a project has its type and range."""
+    for name, value in known.items():
+        if not isinstance(value, _TYPES[name]) or isinstance(value, bool):
+            raise WorkbenchError(f"Expected {name!r} in the project file to be {_type_name(_TYPES[name])}. "
+                                 f"Received: {describe(value)} in {source}")
+    if not all(is_path_text(r) and r for r in known.get("runs", [])):
+        raise WorkbenchError(f"Expected 'runs' in the project file to be a list of folders. "
+                             f"Received: {describe(known['runs'])} in {source}")
+    if "dataset" in known and not is_path_text(known["dataset"]):
+        raise WorkbenchError(f"Expected 'dataset' in the project file to be a path. Received: "
+                             f"{describe(known['dataset'])} in {source}")
+    fraction = known.get("val_fraction", 0.2)
+    if not (math.isfinite(fraction) and 0 <= fraction < 1):
+        raise WorkbenchError(f"Expected 'val_fraction' in the project file to be a number from 0 to below 1. "
+                             f"Received: {describe(fraction)} in {source}")
+    for name in ("hparams", "augmentation", "audio_augmentation"):
+        for key, value in known.get(name, {}).items():
+            if not is_scalar(value) or (isinstance(value, float) and not math.isfinite(value)):
+                raise WorkbenchError(f"Expected {name}.{key} in the project file to be text, a number or "
+                                     f"true/false. Received: {describe(value)} in {source}")
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:

@@ -28,8 +28,12 @@ from typing import Any
 from workbench.core.atomic import atomic_write_text
 from workbench.core.errors import ModelFileError
 from workbench.core.file_format import (
+    describe,
     format_tag,
     is_absolute,
+    is_number,
+    is_path_text,
+    is_whole_number,
     migrate,
     parse_version,
     resolve_path,
@@ -121,23 +125,11 @@ class ModelSidecar:
             raise ModelFileError(f"Expected a sidecar holding a JSON object. Received: {type(data).__name__} in {source}")
         version = parse_version(data.get("format", SIDECAR_FORMAT), SIDECAR_KIND, SCHEMA_VERSION,
                                 "model sidecar", source, ModelFileError)
-        data = migrate(data, version, MIGRATIONS)
+        data = migrate(data, version, MIGRATIONS, "model sidecar", source, ModelFileError)
         data.pop("format", None)
         names = [f.name for f in fields(cls) if f.name != "extra"]
         known = {name: data.pop(name) for name in names if name in data}
-        names_ok = isinstance(known.get("class_names"), list) and known["class_names"]
-        if not names_ok or not all(isinstance(c, str) for c in known["class_names"]):
-            raise ModelFileError(f"Expected a sidecar with a list of class names. Received: "
-                                 f"class_names {known.get('class_names')!r} in {source}")
-        for name in ("hyperparameters", "augmentation", "preprocessing", "dataset", "split", "versions",
-                     "history", "final_metrics", "export"):
-            if known.get(name) is not None and not isinstance(known[name], dict):
-                raise ModelFileError(f"Expected {name!r} to be a JSON object in the sidecar. "
-                                     f"Received: {type(known[name]).__name__} in {source}")
-        for name in ("input_shape", "phases"):
-            if known.get(name) is not None and not isinstance(known[name], list):
-                raise ModelFileError(f"Expected {name!r} to be a list in the sidecar. "
-                                     f"Received: {known[name]!r} in {source}")
+        _check_fields({k: v for k, v in known.items() if v is not None}, source)
         record = cls(**{k: v for k, v in known.items() if v is not None}, extra=data)
         if relative_to is not None:
             record = record._with_paths(lambda p: resolve_path(p, relative_to))
@@ -169,6 +161,8 @@ class ModelSidecar:
             data = json.loads(target.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelFileError(f"Expected a JSON sidecar. Received: {target} ({exc})") from None
+        except RecursionError:
+            raise ModelFileError(f"Expected a JSON sidecar. Received: {target} (nested too deeply)") from None
         if isinstance(data, dict) and "format" not in data:
             raise ModelFileError(f"Expected a sidecar with \"format\": \"{SIDECAR_FORMAT}\" (or an older version). "
                                  f"Received: no format in {target}")
@@ -197,6 +191,62 @@ class ModelSidecar:
         if isinstance(export, dict) and "source_model" in export:
             export["source_model"] = convert(export["source_model"])
         return replace(self, dataset=dataset, export=export)
+
+
+_TEXT_FIELDS = ("template", "title", "modality", "output", "command", "status", "created")
+_OBJECT_FIELDS = ("hyperparameters", "augmentation", "preprocessing", "dataset", "split", "versions",
+                  "history", "final_metrics", "export")
+OUTPUTS = ("softmax", "sigmoid")
+
+
+def _check_fields(known: dict[str, Any], source: object) -> None:
+    """Raise :class:`ModelFileError` unless every known field of a sidecar has its type (absent and
+    null fields are fine, except ``class_names``), so no reader meets a list where it wants an object."""
+    def bad(name: str, expected: str, value: Any) -> ModelFileError:
+        return ModelFileError(f"Expected {name!r} in the sidecar to be {expected}. Received: {describe(value)} in {source}")
+
+    names = known.get("class_names")
+    if not isinstance(names, list) or not names or not all(isinstance(c, str) for c in names):
+        raise ModelFileError(f"Expected a sidecar with a list of class names. Received: "
+                             f"class_names {describe(names)} in {source}")
+    if len(set(names)) != len(names):
+        raise bad("class_names", "a list of different class names", names)
+    for name in _TEXT_FIELDS:
+        if name in known and not isinstance(known[name], str):
+            raise bad(name, "text", known[name])
+    if "modality" in known and not known["modality"]:
+        raise bad("modality", "the name of a modality", known["modality"])
+    if "output" in known and known["output"] not in OUTPUTS:
+        raise bad("output", " or ".join(map(repr, OUTPUTS)), known["output"])
+    for name in _OBJECT_FIELDS:
+        if name in known and not isinstance(known[name], dict):
+            raise ModelFileError(f"Expected {name!r} to be a JSON object in the sidecar. "
+                                 f"Received: {type(known[name]).__name__} in {source}")
+    shape = known.get("input_shape")
+    if shape is not None and (not isinstance(shape, list) or not shape or not all(
+            is_whole_number(d) and d > 0 for d in shape)):
+        raise bad("input_shape", "a list of positive whole numbers", shape)
+    if "phases" in known and not (isinstance(known["phases"], list) and all(isinstance(p, dict) for p in known["phases"])):
+        raise bad("phases", "a list of JSON objects", known["phases"])
+    if "seed" in known and not is_whole_number(known["seed"]):
+        raise bad("seed", "a whole number", known["seed"])
+    for curve, values in (known.get("history") or {}).items():
+        if not isinstance(values, list) or not all(is_number(v) for v in values):
+            raise bad(f"history.{curve}", "a list of numbers", values)
+    dataset = known.get("dataset") or {}
+    if "path" in dataset and dataset["path"] is not None and not is_path_text(dataset["path"]):
+        raise bad("dataset.path", "a path", dataset["path"])
+    scan = dataset.get("scan")
+    if scan is not None:
+        if not isinstance(scan, dict):
+            raise bad("dataset.scan", "a JSON object", scan)
+        if scan.get("path") is not None and not is_path_text(scan["path"]):
+            raise bad("dataset.scan.path", "a path", scan["path"])
+        if scan.get("unreadable") is not None and not isinstance(scan["unreadable"], list):
+            raise bad("dataset.scan.unreadable", "a list", scan["unreadable"])
+    export = known.get("export") or {}
+    if export.get("source_model") is not None and not is_path_text(export["source_model"]):
+        raise bad("export.source_model", "a path", export["source_model"])
 
 
 def sidecar_path(model_path: str | Path) -> Path:

@@ -1,7 +1,14 @@
-"""MainWindow: composes the panels, menus and status bar. No logic of its own beyond wiring."""
+"""MainWindow: composes the panels, menus and status bar. No logic of its own beyond wiring.
+
+Starting never depends on what the last launch left behind: stored settings of the wrong kind are
+removed before any panel reads them, and a last project or session that cannot be restored is
+reported in the status bar and the log (no dialog) and ignored. ``MainWindow(restore_session=False)``
+(``workbench --safe-start``) restores nothing of the last session.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
@@ -24,13 +31,16 @@ from workbench.gui.tf_loader import TensorFlowLoader
 from workbench.gui.workers.training_controller import TrainingController
 
 PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX})"
+_log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, restore_session: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("CNN Workbench")
+        #: What could not be restored at start-up (shown in the status bar, logged).
+        self.startup_messages: list[str] = settings_keys.discard_invalid(QSettings())  # before any panel reads one
         self.state = AppState(self)
         self.controller = TrainingController(self)
         self.projects = ProjectController(self.state, self)
@@ -64,7 +74,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._wire()
         self.training_panel.runs_root = self.projects.runs_root()
-        self._restore_settings()
+        if restore_session:
+            self._restore_settings()
+        else:
+            self._default_layout()
+            self.startup_messages.append("Safe start: the last session was not restored")
+        self._report_startup()
 
     # --- composition -------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -131,30 +146,46 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(path)
 
-    def open_project(self, path: str) -> None:
+    def open_project(self, path: str, interactive: bool = True) -> bool:
+        """Open the project file ``path``; False when it cannot be opened (the open project stays).
+        ``interactive``: say why in a message box, else in the status bar and the log (at start-up)."""
         try:
             project = self.projects.open(path)
         except WorkbenchError as exc:
-            QMessageBox.warning(self, "Open project", str(exc))
-            return
+            if interactive:
+                QMessageBox.warning(self, "Open project", str(exc))
+            else:
+                self._startup_problem(f"The last project could not be opened: {exc}")
+            return False
         self.projects.apply_to_state()
-        if project.dataset:
+        if project.dataset and _usable_path(project.dataset):
             self.data_panel.load_path(project.dataset)
+        return True
 
     @Slot()
     def _on_save_project(self) -> None:
         if not self.projects.path:
             self._on_save_project_as()
             return
-        self.projects.save()
-        self.statusBar().showMessage(f"Saved {self.projects.path}", 4000)
+        self.save_project()
 
     @Slot()
     def _on_save_project_as(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save project", "", PROJECT_FILTER)
         if path:
+            self.save_project(path)
+
+    def save_project(self, path: str | None = None) -> bool:
+        """Save the project (to ``path``, else where it was); a path that cannot be written is said
+        in a message box and the project stays unsaved there."""
+        try:
             self.projects.save(path)
-            self.statusBar().showMessage(f"Saved {self.projects.path}", 4000)
+        except (OSError, WorkbenchError) as exc:
+            reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
+            QMessageBox.warning(self, "Save project", f"Expected a project file that can be written. Received: {reason}")
+            return False
+        self.statusBar().showMessage(f"Saved {self.projects.path}", 4000)
+        return True
 
     @Slot()
     def _on_recent_menu_shown(self) -> None:
@@ -199,22 +230,74 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _restore_settings(self) -> None:
+        """Bring back the last launch's window, project or unsaved session. Whatever fails is reported,
+        removed from the settings and skipped: the app always starts."""
         settings = QSettings()
+        try:
+            self._restore_layout(settings)
+            last = settings.value(settings_keys.LAST_PROJECT, "") or ""
+            if last and _is_file(last):
+                if self.open_project(last, interactive=False):
+                    return
+                settings.remove(settings_keys.LAST_PROJECT)
+                return
+            try:
+                session = self.projects.restore_session()
+            except WorkbenchError as exc:
+                self._startup_problem(f"The last session could not be restored: {exc}")
+                return
+            if session is not None and session.dataset and _exists(session.dataset):
+                self.data_panel.load_path(session.dataset)
+        except Exception as exc:  # noqa: BLE001 - last resort: never a window that cannot start
+            _log.exception("Restoring the last session failed")
+            for key in settings_keys.SESSION_KEYS:
+                settings.remove(key)
+            self.projects.new()
+            self.projects.apply_to_state()  # back to a new project's choices
+            self._startup_problem(f"The last session could not be restored ({type(exc).__name__}: {exc}); "
+                                  "started without it")
+
+    def _restore_layout(self, settings: QSettings) -> None:
         geometry = settings.value(settings_keys.WINDOW_GEOMETRY)
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
+        if not (_is_bytes(geometry) and self.restoreGeometry(QByteArray(geometry))):
             self.resize(1280, 860)
         state = settings.value(settings_keys.WINDOW_STATE)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-        else:
+        if not (_is_bytes(state) and self.restoreState(QByteArray(state))):
             self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
-        self.tabs.setCurrentIndex(int(settings.value(settings_keys.WINDOW_TAB, 0)))
-        last = settings.value(settings_keys.LAST_PROJECT, "")
-        if last and Path(last).is_file():
-            self.open_project(last)
-            return
-        session = self.projects.restore_session()
-        if session is not None and session.dataset and Path(session.dataset).exists():
-            self.data_panel.load_path(session.dataset)
+        tab = int(settings.value(settings_keys.WINDOW_TAB, 0) or 0)  # an int (discard_invalid checked it)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def _default_layout(self) -> None:
+        self.resize(1280, 860)
+        self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
+
+    def _startup_problem(self, message: str) -> None:
+        self.startup_messages.append(message)
+
+    def _report_startup(self) -> None:
+        for message in self.startup_messages:
+            _log.warning("%s", message)
+        if self.startup_messages:
+            self.statusBar().showMessage(" · ".join(self.startup_messages), 30_000)
+
+
+def _is_bytes(value) -> bool:
+    return isinstance(value, (QByteArray, bytes, bytearray)) and len(value) > 0
+
+
+def _usable_path(path: str) -> bool:
+    """Whether the system can look ``path`` up at all (no NUL, not too long for it)."""
+    try:
+        Path(path).exists()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _exists(path: str) -> bool:
+    return _usable_path(path) and Path(path).exists()
+
+
+def _is_file(path) -> bool:
+    return isinstance(path, str) and _usable_path(path) and Path(path).is_file()

@@ -1,17 +1,26 @@
-"""ProjectController: maps the app state to a project file and back; keeps the recent list."""
+"""ProjectController: maps the app state to a project file and back; keeps the recent list.
+
+A project (from a file or from the last session) is checked whole before anything of it reaches the
+state: its augmentation options must make specs, its hyperparameters must suit its template. A
+damaged one raises :class:`WorkbenchError` and the project open until then stays as it was.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
 
 from workbench.core.audio.augment import AudioAugmentationSpec
+from workbench.core.errors import TemplateError, WorkbenchError
 from workbench.core.image.augment import AugmentationSpec
 from workbench.core.project import Project
 from workbench.gui import settings_keys
 from workbench.gui.recent_paths import RecentPaths
 from workbench.gui.state import AppState
+
+_log = logging.getLogger(__name__)
 
 
 class ProjectController(QObject):
@@ -38,7 +47,10 @@ class ProjectController(QObject):
         self.runs_changed.emit([])
 
     def open(self, path: str) -> Project:
-        project = Project.load(path)  # raises WorkbenchError with a clear message
+        """Open the project file ``path``; a damaged one raises :class:`WorkbenchError` (with a clear
+        message) and leaves the current project as it was."""
+        project = Project.load(path)
+        checked_choices(project, path)
         self.project, self.path = project, str(Path(path).resolve())
         self._recent.remember(self.path)
         self.path_changed.emit(self.path)
@@ -58,24 +70,26 @@ class ProjectController(QObject):
     def save_session(self) -> None:
         """Remember the unsaved project's choices and runs for the next launch."""
         import json
-        from dataclasses import asdict
 
         self._capture_state()
-        QSettings().setValue(settings_keys.SESSION_PROJECT, json.dumps(asdict(self.project)))
+        QSettings().setValue(settings_keys.SESSION_PROJECT, json.dumps(self.project.to_dict()))
 
     def restore_session(self) -> Project | None:
-        """The choices of the last launch's unsaved project, applied to the state (None if none)."""
-        import json
+        """The choices of the last launch's unsaved project, applied to the state (None if none).
 
+        A damaged stored session is removed from the settings and raises :class:`WorkbenchError`
+        (the caller reports it); the state is then left as it was."""
         raw = QSettings().value(settings_keys.SESSION_PROJECT, "")
         try:
-            data = json.loads(raw) if raw else None
-            project = Project(**{k: v for k, v in data.items() if k in Project.__dataclass_fields__}) if data else None
-        except (TypeError, ValueError):
-            return None  # a damaged setting must not stop the app from starting
+            project = session_project(raw)
+            if project is not None:
+                checked_choices(project, "the last session")
+        except WorkbenchError:
+            QSettings().remove(settings_keys.SESSION_PROJECT)
+            raise
         if project is None:
             return None
-        project.runs = [r for r in project.runs if Path(r).is_dir()]
+        project.runs = [r for r in project.runs if is_dir(r)]
         self.project = project
         self.apply_to_state()
         self.runs_changed.emit(list(project.runs))
@@ -94,11 +108,12 @@ class ProjectController(QObject):
     def apply_to_state(self) -> None:
         """Push the opened project's choices into the panels (through the state's signals)."""
         s, p = self._state, self.project
+        image, audio, hparams = checked_choices(p, "the project")
         s.set_template(p.template)
-        s.set_hparams(p.hparams)
-        s.set_augmentation(AugmentationSpec.from_dict(p.augmentation))
-        s.set_audio_augmentation(AudioAugmentationSpec.from_dict(p.audio_augmentation))
-        s.set_split(p.val_fraction, p.group_regex)
+        s.set_hparams(hparams)
+        s.set_augmentation(image)
+        s.set_audio_augmentation(audio)
+        s.set_split(float(p.val_fraction), p.group_regex)
 
     def recent(self) -> list[str]:
         """Projects opened or saved before, newest first."""
@@ -110,5 +125,68 @@ class ProjectController(QObject):
         if run_dir and payload.get("model_path"):
             self.project.add_run(run_dir)
             if self.path:
-                self.save()  # nothing lost: a finished run is recorded at once
+                try:
+                    self.save()  # nothing lost: a finished run is recorded at once
+                except (OSError, WorkbenchError) as exc:  # the run is still listed; saving again may work
+                    _log.warning("The project %s could not be saved after the run: %s", self.path, exc)
             self.runs_changed.emit(list(self.project.runs))
+
+
+def session_project(raw) -> Project | None:
+    """The project a stored session holds (None for none); :class:`WorkbenchError` when damaged.
+
+    Sessions are the project's JSON (with a ``format``); those of earlier releases lack it and carry
+    an ``extra`` key, and read as the current version."""
+    import json
+
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise WorkbenchError(f"Expected the last session as JSON text. Received: {type(raw).__name__}")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise WorkbenchError(f"Expected the last session as JSON text. Received: {str(exc)[:80]}") from None
+    if isinstance(data, dict) and isinstance(data.get("extra"), dict) and "format" not in data:
+        data = {**data.pop("extra"), **data}  # asdict() of an earlier release
+    return Project.from_dict(data, source="the last session")
+
+
+def checked_choices(project: Project, source: object) -> tuple[AugmentationSpec, AudioAugmentationSpec, dict]:
+    """The project's image and sound augmentation specs and its hyperparameters, checked against its
+    template (names the template lacks are dropped: a template may retire one); raises
+    :class:`WorkbenchError` naming ``source`` when one cannot be used."""
+    try:
+        image = AugmentationSpec.from_dict(project.augmentation)
+        audio = AudioAugmentationSpec.from_dict(project.audio_augmentation)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"{exc} in {source}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise WorkbenchError(f"Expected augmentation options within their ranges. Received: {exc} in {source}") from None
+    from workbench.core.templates import get_template
+
+    try:
+        spec = get_template(project.template)
+    except WorkbenchError:  # a plug-in template that is not installed: the Model panel says so
+        return image, audio, dict(project.hparams)
+    hparams = {}
+    for name, value in project.hparams.items():
+        if value is None:
+            continue
+        try:
+            parameter = spec.hyperparameter(name)
+        except TemplateError:
+            continue
+        try:
+            hparams[name] = parameter.coerce(value)
+        except TemplateError as exc:
+            raise WorkbenchError(f"{exc} in {source}") from None
+    return image, audio, hparams
+
+
+def is_dir(path: str) -> bool:
+    """``Path(path).is_dir()``, False for a path the system refuses (too long, NUL)."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 
 MAX_RECENT = 10
+MAX_PATH = 4096  # longer than any path the system accepts
 
 
 class RecentPaths:
@@ -15,12 +16,19 @@ class RecentPaths:
         self.limit = limit
 
     def paths(self) -> list[str]:
-        """The stored paths; a hand-edited or missing value reads as an empty list."""
-        value = QSettings().value(self.key, [])
+        """The stored paths; a hand-edited, damaged or missing value reads as an empty list, and
+        entries that cannot be paths (not text, NUL characters, absurdly long) are left out."""
+        try:
+            value = QSettings().value(self.key, [])
+        except Exception:  # noqa: BLE001 - a value PySide cannot convert: as if none were stored
+            return []
         # QSettings gives a str for a one-item list in INI files, and None/"" for an empty one.
         if isinstance(value, str):
-            value = [value] if value else []
-        return [str(v) for v in (value or []) if v and str(v)][:self.limit]
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            return []
+        paths = [v for v in value if isinstance(v, str) and v and "\x00" not in v and len(v) <= MAX_PATH]
+        return list(dict.fromkeys(paths))[:self.limit]
 
     def remember(self, path: str) -> list[str]:
         """Move ``path`` to the front of the list and store it; returns the new list."""

@@ -2,10 +2,18 @@
 
 QSettings is the app's memory between launches (window layout, recent files, microphone choices,
 collect folders). Keeping the keys here shows at a glance what is remembered, and two modules can
-never pick the same key for different things. Values are plain strings, numbers or string lists.
+never pick the same key for different things. Values are plain strings, numbers or string lists;
+:data:`SCHEMA` says what each may hold, and :func:`discard_invalid` removes what does not fit before
+the window reads any of them.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
 
 # The main window.
 WINDOW_GEOMETRY = "window/geometry"  # QByteArray from saveGeometry()
@@ -26,3 +34,89 @@ MICROPHONE_DEVICE = "microphone/device"  # name of the input device chosen last
 MICROPHONE_MODE = "microphone/mode"  # "push", "auto" or "continuous"
 MICROPHONE_THRESHOLD_DB = "microphone/threshold_db"  # trigger level above the noise floor
 MICROPHONE_COLLECT_DIR = "microphone/collect_dir"  # dataset folder recorded clips go into
+
+
+# --- what each key may hold ----------------------------------------------------------------------------
+# Settings are a file the user (or another release) may have edited, so every value is checked before
+# anything reads it: a value of the wrong kind is removed and reported, never an obstacle to starting.
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" not in value and len(value) <= MAX_TEXT
+
+
+def _is_whole(value: Any, low: int = -(2**31), high: int = 2**31 - 1) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            return False
+    return isinstance(value, int) and low <= value <= high
+
+
+def _is_bytes(value: Any) -> bool:
+    return isinstance(value, (QByteArray, bytes, bytearray))
+
+
+def _is_path_list(value: Any) -> bool:
+    # INI files give a str for a one-item list and None or "" for an empty one.
+    if value is None or _is_text(value):
+        return True
+    return isinstance(value, (list, tuple)) and all(_is_text(v) for v in value)
+
+
+def _is_session(value: Any) -> bool:
+    """JSON text of an object (its fields are checked as a project's when it is restored)."""
+    if value is None or value == "":
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        return isinstance(json.loads(value), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+MAX_TEXT = 4096  # longer than any path the system accepts
+
+#: key → (what it holds, in words; a check of a stored value)
+SCHEMA: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    WINDOW_GEOMETRY: ("saved window geometry", _is_bytes),
+    WINDOW_STATE: ("saved window state", _is_bytes),
+    WINDOW_TAB: ("a tab number", lambda v: _is_whole(v, 0, 100)),
+    LAST_PROJECT: ("a project path", lambda v: v is None or _is_text(v)),
+    RECENT_PROJECTS: ("a list of project paths", _is_path_list),
+    SESSION_PROJECT: ("the last session's project as JSON", _is_session),
+    RECENT_DATASETS: ("a list of dataset paths", _is_path_list),
+    DRAW_COLLECT_DIR: ("a folder", lambda v: v is None or _is_text(v)),
+    MICROPHONE_DEVICE: ("a device name", lambda v: v is None or _is_text(v)),
+    MICROPHONE_MODE: ("a mode name", lambda v: v is None or _is_text(v)),
+    MICROPHONE_THRESHOLD_DB: ("a level in dB", _is_whole),
+    MICROPHONE_COLLECT_DIR: ("a folder", lambda v: v is None or _is_text(v)),
+}
+
+#: The keys that bring back the last session (skipped by ``workbench --safe-start``).
+SESSION_KEYS = (WINDOW_GEOMETRY, WINDOW_STATE, WINDOW_TAB, LAST_PROJECT, SESSION_PROJECT)
+
+
+def discard_invalid(settings: QSettings) -> list[str]:
+    """Remove every stored value that does not match :data:`SCHEMA`; one message per removed value.
+
+    Reading a value can itself fail on a damaged file (PySide raises for types it cannot convert);
+    such a key is removed too."""
+    messages = []
+    for key, (expected, check) in SCHEMA.items():
+        if not settings.contains(key):
+            continue
+        try:
+            value = settings.value(key)
+            ok = check(value)
+        except Exception as exc:  # noqa: BLE001 - a damaged settings file must never stop the app
+            value, ok = f"unreadable ({type(exc).__name__}: {exc})", False
+        if not ok:
+            settings.remove(key)
+            shown = repr(value)
+            messages.append(f"Expected {expected} in setting {key}. Received: "
+                            f"{shown if len(shown) <= 60 else shown[:59] + '…'} (ignored and cleared)")
+    return messages

@@ -206,3 +206,14 @@ def test_project_load_through_the_state_updates_the_panel(qtbot, panel, state, t
     assert child(panel, QDoubleSpinBox, "dataValSplitSpin").value() == pytest.approx(0.25)
     assert child(panel, QLineEdit, "dataGroupRegexEdit").text() == "_(\\d)"
     assert (state.val_fraction, state.group_regex) == (0.25, "_(\\d)")
+
+
+def test_files_passed_over_are_listed_with_why(qtbot, panel, tmp_path):
+    root = write_image_dataset(tmp_path / "data", {"a_hbar": 8, "b_vbar": 8})
+    (root / "a_hbar" / "notes.txt").write_text("not a sample")
+    (root / ".cache").mkdir()
+    load(qtbot, panel, root)
+    listing = child(panel, QListWidget, "dataUnreadableList")
+    texts = [listing.item(i).text() for i in range(listing.count())]
+    assert listing.isVisible() and len(texts) == 2, texts
+    assert any("notes.txt" in t for t in texts) and any(".cache" in t for t in texts), texts

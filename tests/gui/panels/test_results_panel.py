@@ -135,6 +135,21 @@ def test_a_model_without_evaluation_can_be_evaluated_on_the_dataset(panel, state
     assert panel.confusion_matrix.cell_label(0, 0)[0] == str(panel.evaluation["confusion_matrix"][0][0])
 
 
+@pytest.mark.parametrize("content", ["[1, 2]", '{"class_names": ["a"], "accuracy": "high"}', "{not json"],
+                         ids=["list", "wrong-type", "not-json"])
+def test_a_damaged_evaluation_opens_the_model_and_says_why(panel, trained_run, tmp_path, content):
+    run_dir, _data = trained_run
+    copy = tmp_path / "damaged"
+    copy.mkdir()
+    for name in ("model.keras", "model.json"):
+        shutil.copy(run_dir / name, copy / name)
+    (copy / "evaluation.json").write_text(content)
+    assert panel.open_model(str(copy / "model.keras"))
+    assert panel.evaluation is None
+    note = panel.findChild(QLabel, "resultsSampleNote").text()
+    assert "Expected an evaluation written by workbench" in note and "evaluate it again" in note
+
+
 def test_state_signals_bring_a_run_in_and_bad_paths_are_reported(panel, state, trained_run, tmp_path):
     run_dir, _data = trained_run
     state.run_finished.emit({"status": "failed", "model_path": "", "run_dir": str(tmp_path)})

@@ -9,6 +9,7 @@ at prediction.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,15 +50,16 @@ def audio_tf_dataset(ids: list[str], labels: np.ndarray, config: AudioConfig, ba
 
     length = config.num_samples
 
-    def decode(path):
-        return load_clip_for_model(path.decode(), config)
+    def decode(path):  # bytes as the OS gave the name: file names need not be valid UTF-8
+        return load_clip_for_model(os.fsdecode(path), config)
 
     def tf_decode(path, label):
         clip = tf.numpy_function(decode, [path], tf.float32, stateful=False)
         clip.set_shape((length,))
         return clip, label
 
-    ds = tf.data.Dataset.from_tensor_slices((np.array(ids), np.asarray(labels, np.int32)))
+    paths = tf.constant([os.fsencode(i) for i in ids], dtype=tf.string, shape=(len(ids),))
+    ds = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.int32)))
     ds = ds.map(tf_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache()
     if training:
         ds = ds.shuffle(min(len(ids), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.audio.clips import SILENCE_DBFS, is_silent
-from workbench.core.audio.io import read_audio
+from workbench.core.audio.clips import SILENCE_DBFS, is_silent, sound_bounds
+from workbench.core.audio.io import display, read_audio
 from workbench.core.errors import DatasetError
 
 
@@ -25,7 +25,22 @@ def inspect_audio_file(path: str) -> tuple[str | None, dict[str, float] | None]:
     info = {"duration": samples.size / rate, "sample_rate": rate}
     if is_silent(samples, rate):
         return f"silent (no 25 ms frame louder than {SILENCE_DBFS:g} dBFS)", info
+    start, stop = sound_bounds(samples, rate)
+    info["sound_duration"] = (stop - start) / rate  # what is left once silence is trimmed
     return None, info
+
+
+def clip_fit_warnings(infos: list[dict[str, float]], duration: float, trim_silence: bool) -> list[str]:
+    """Say how many files hold more sound than a model's clip of ``duration`` seconds: each is cropped
+    to its loudest ``duration`` seconds (:func:`workbench.core.audio.clips.loudest_window`)."""
+    key = "sound_duration" if trim_silence else "duration"
+    lengths = [float(i.get(key, i["duration"])) for i in infos]
+    longer = [d for d in lengths if d > duration + 1e-6]
+    if not longer:
+        return []
+    what = " of sound once silence is trimmed" if trim_silence else ""
+    return [f"{len(longer)} of {len(lengths)} clips are longer than {duration:g} s{what} and are cropped to "
+            f"their loudest {duration:g} s (longest: {max(longer):.1f} s)."]
 
 
 def audio_statistics(infos: list[dict[str, float]]) -> dict[str, Any]:
@@ -49,7 +64,7 @@ def audio_statistics(infos: list[dict[str, float]]) -> dict[str, Any]:
 def _reason(message: str, path: str) -> str:
     """The part of a DatasetError worth showing next to the file name: what was received."""
     received = message.split("Received: ", 1)[-1]
-    if received.startswith(str(path)):
-        received = received[len(str(path)):].strip(" ()")
-        received = received.removeprefix("is ").removeprefix("has ")
+    if received.startswith(display(path)):
+        received = received[len(display(path)):].strip(" ()")
+        received = received.removeprefix("is ").removeprefix("has ").removeprefix("an ")
     return received or message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +29,29 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     refuses goes through librosa's fallback decoders (audioread / ffmpeg) before giving up.
     """
     path = Path(path)
+    shown = display(path)
     if not path.is_file():
-        raise DatasetError(f"{EXPECTED}. Received: {path} does not exist")
+        raise DatasetError(f"{EXPECTED}. Received: {shown} does not exist")
     if path.stat().st_size == 0:
-        raise DatasetError(f"{EXPECTED}. Received: {path} is an empty file")
+        raise DatasetError(f"{EXPECTED}. Received: {shown} is an empty file")
     import soundfile
 
     try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        # The name as bytes: soundfile would encode a str strictly and refuse non-UTF-8 file names.
+        data, rate = soundfile.read(os.fsencode(path), dtype="float32", always_2d=True)
     except Exception as first:  # libsndfile raises its own error types
         data, rate = _librosa_read(path, first)
     samples = to_mono(data)
     if samples.size == 0:
-        raise DatasetError(f"Expected a sound file with samples. Received: {path} has no audio frames")
+        raise DatasetError(f"Expected a sound file with samples. Received: {shown} has no audio frames")
     if not np.all(np.isfinite(samples)):
-        raise DatasetError(f"Expected finite sample values. Received: {path} contains NaN or infinity")
+        raise DatasetError(f"Expected finite sample values. Received: {shown} contains NaN or infinity")
     return samples, int(rate)
+
+
+def display(path: str | Path) -> str:
+    """The path printable in any terminal (bytes of a non-UTF-8 file name as ``\\xNN``)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _librosa_read(path: Path, first: Exception) -> tuple[np.ndarray, int]:
@@ -57,7 +65,9 @@ def _librosa_read(path: Path, first: Exception) -> tuple[np.ndarray, int]:
             data, rate = librosa.load(str(path), sr=None, mono=True)
     except Exception as exc:
         reason = str(first).splitlines()[0] if str(first) else type(first).__name__
-        raise DatasetError(f"{EXPECTED}. Received: {path} ({reason}; fallback decoder: "
+        reason = reason.replace(f" {os.fsencode(path)!r}:", ":").replace(f" {str(path)!r}", "")
+        reason = reason.removeprefix("Error opening: ").rstrip(".")
+        raise DatasetError(f"{EXPECTED}. Received: {display(path)} ({reason}; fallback decoder: "
                            f"{type(exc).__name__})") from None
     return np.asarray(data, np.float32), int(rate)
 

@@ -43,6 +43,14 @@ class AudioModality:
 
         return audio_statistics(infos)
 
+    def fit_warnings(self, infos: list[dict[str, Any]], input_shape: tuple[int, ...],
+                     preprocessing: dict[str, Any]) -> list[str]:
+        """What a model of ``input_shape`` does to these files: clips longer than its clip are cropped."""
+        from workbench.core.audio.inspect import clip_fit_warnings
+
+        config = AudioConfig.from_preprocessing(preprocessing)
+        return clip_fit_warnings(infos, config.duration, config.trim_silence)
+
     def load_file(self, path: str | Path, input_shape: tuple[int, ...], preprocessing: dict[str, Any]) -> np.ndarray:
         from workbench.core.audio.dataset import load_clip_for_model
 

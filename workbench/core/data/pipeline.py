@@ -101,7 +101,39 @@ def split_dataset(
     }
     info["num_train"], info["num_val"] = len(train), len(val) if val else 0
     info["num_test"] = len(test) if test else 0
+    info["warnings"] = split_warnings(info, val_fraction)
     return DataSplit(train, val, test, info)
+
+
+def split_warnings(info: dict[str, Any], val_fraction: float) -> list[str]:
+    """What a split leaves unmeasured: no validation split at all, or classes missing on one side."""
+    counts = info["counts"]
+    warnings: list[str] = []
+    if not info["num_val"]:
+        why = ("the validation fraction is 0" if val_fraction == 0
+               else "no class has 2 or more samples, so none can be held out")
+        warnings.append(f"No validation split ({why}): accuracy is measured on the training samples and the "
+                        "best epoch is chosen by training accuracy, which flatters the model.")
+    else:
+        missing = [name for name, n in counts["val"].items() if n == 0]
+        if missing:
+            warnings.append(f"Classes with no validation sample (their accuracy is not measured): "
+                            f"{', '.join(missing)}.")
+    untrained = [name for name, n in counts["train"].items() if n == 0]
+    if untrained:
+        warnings.append(f"Classes with no training sample (the model cannot learn them): {', '.join(untrained)}.")
+    return warnings
+
+
+def data_notes(report: ScanReport, split: DataSplit, input_shape: tuple[int, ...],
+               preprocessing: dict[str, Any] | None, limit: int | None = 20) -> list[str]:
+    """The lines a training log shows about its data before the first epoch: the unreadable files
+    with their reasons (the first ``limit``), what the scan skipped, its warnings, what the model's
+    input does to the files (e.g. long sound clips cropped) and what the split leaves unmeasured."""
+    notes = report.lines(limit)
+    notes += [f"warning: {w}" for w in report.model_warnings(input_shape, preprocessing)]
+    notes += [f"warning: {w}" for w in split.info.get("warnings", [])]
+    return notes
 
 
 def subset_arrays(subset: Subset, input_shape: tuple[int, ...], limit: int | None = None,

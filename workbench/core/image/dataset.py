@@ -7,6 +7,7 @@ prepares files for prediction — and cached as uint8 after the first epoch; ``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -36,15 +37,16 @@ def image_tf_dataset(ids: list[str], labels: np.ndarray, arrays: np.ndarray | No
     if arrays is not None:
         ds = tf.data.Dataset.from_tensor_slices((_prepare_array_batch(arrays, shape, preprocessing), labels))
     else:
-        def decode(path):
-            return np.rint(load_image_for_model(path.decode(), shape, preprocessing)).astype(np.uint8)
+        def decode(path):  # bytes as the OS gave the name: file names need not be valid UTF-8
+            return np.rint(load_image_for_model(os.fsdecode(path), shape, preprocessing)).astype(np.uint8)
 
         def tf_decode(path, label):
             image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
             image.set_shape(shape)
             return image, label
 
-        ds = tf.data.Dataset.from_tensor_slices((np.array(ids), labels))
+        paths = tf.constant([os.fsencode(i) for i in ids], dtype=tf.string, shape=(len(ids),))
+        ds = tf.data.Dataset.from_tensor_slices((paths, labels))
         ds = ds.map(tf_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache()
     if training:
         ds = ds.shuffle(min(len(labels), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)

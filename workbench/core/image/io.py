@@ -15,23 +15,81 @@ from workbench.core.errors import DatasetError
 def read_image(path: str | Path) -> np.ndarray:
     """Decode an image file to a uint8 array of shape (H, W) or (H, W, 3).
 
-    Pillow reads every format we accept (png, jpg, bmp, gif, webp); the first frame of an animated
-    GIF is used. Raises :class:`DatasetError` with the reason for unreadable files.
+    Pillow reads every format we accept (png, jpg, bmp, gif, webp), whatever the file's extension
+    says; the first frame of an animated GIF is used. 16-bit images are scaled to 8 bits and
+    transparent ones composited on white (:func:`_to_uint8`). Raises :class:`DatasetError` with the
+    reason for unreadable files.
     """
+    array, problem = decode_image(path)
+    if problem is not None:
+        raise problem
+    return array
+
+
+def decode_image(path: str | Path) -> tuple[np.ndarray | None, DatasetError | None]:
+    """Decode ``path`` in full: (the array, None), or (None, the :class:`DatasetError` saying why not).
+
+    The error's ``reason`` attribute is the short reason a scan report shows beside the file name.
+    """
+    shown = _display(path)
     try:
+        if Path(path).stat().st_size == 0:
+            return None, _error(f"Expected a readable image. Received: {shown} is an empty file", "empty file")
         with Image.open(path) as image:
             image.seek(0)
-            if image.mode in ("L", "I;16", "I", "F", "1", "LA"):
-                array = np.asarray(image.convert("L"))
-            else:
-                array = np.asarray(image.convert("RGB"))
+            array = _to_uint8(image)
     except FileNotFoundError:
-        raise DatasetError(f"Expected an image file. Received: {path} does not exist") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise DatasetError(f"Expected a readable image. Received: {path} ({exc})") from None
+        return None, _error(f"Expected an image file. Received: {shown} does not exist", "does not exist")
+    except UnidentifiedImageError:
+        return None, _error(f"Expected a readable image. Received: {shown} (not an image format Pillow can read)",
+                            "not an image (no known image format)")
+    except Exception as exc:  # a damaged or hostile file can make a decoder raise almost anything
+        reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__).replace(repr(str(path)), "").strip()
+        return None, _error(f"Expected a readable image. Received: {shown} ({reason})", reason)
     if array.size == 0:
-        raise DatasetError(f"Expected a non-empty image. Received: {path} has no pixels")
-    return array
+        return None, _error(f"Expected a non-empty image. Received: {shown} has no pixels", "no pixels")
+    return array, None
+
+
+def _error(message: str, reason: str) -> DatasetError:
+    error = DatasetError(message)
+    error.reason = reason
+    return error
+
+
+def _display(path: str | Path) -> str:
+    """The path printable in any terminal (bytes of a non-UTF-8 file name as ``\\xNN``)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _to_uint8(image: Image.Image) -> np.ndarray:
+    """A Pillow image → uint8 (H, W) grey or (H, W, 3) colour, as the eye sees it.
+
+    16-bit and 32-bit grey (``I;16``, ``I``) are scaled from their 0..65535 range rather than clipped
+    (Pillow's own conversion would saturate them to white); float images are taken as 0..1 when they
+    stay in that range. Transparent images (RGBA, LA, palettes with transparency) are composited on
+    white, so a drawing on a transparent background keeps its strokes.
+    """
+    mode = image.mode
+    if mode.startswith("I;16") or mode == "I":
+        values = np.asarray(image, dtype=np.float64)
+        return np.clip(np.rint(values / 257.0), 0, 255).astype(np.uint8)
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        values = np.nan_to_num(values, nan=0.0, posinf=255.0, neginf=0.0)
+        scale = 255.0 if values.size and values.min() >= 0 and values.max() <= 1.0 else 1.0
+        return np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
+    if mode == "P" and "transparency" in image.info:
+        image, mode = image.convert("RGBA"), "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        grey = mode in ("LA", "La")
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba).convert("L" if grey else "RGB")
+        return np.asarray(image)
+    if mode in ("L", "1"):
+        return np.asarray(image.convert("L"))
+    return np.asarray(image.convert("RGB"))
 
 
 def prepare_image(image: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:

@@ -26,15 +26,15 @@ class ImageModality:
     train_unavailable = ""
 
     def verify_file(self, path: str) -> tuple[str | None, dict[str, Any] | None]:
-        from workbench.core.image.io import read_image
+        from workbench.core.image.io import decode_image
 
         try:
             if os.path.getsize(path) == 0:
                 return "empty file", None
-            read_image(path)
-        except Exception as exc:  # Pillow and the OS each have their own exception types
-            return (str(exc).splitlines()[0] if str(exc) else type(exc).__name__), None
-        return None, None
+        except OSError as exc:
+            return (exc.strerror or type(exc).__name__), None
+        _, problem = decode_image(path)
+        return (None if problem is None else getattr(problem, "reason", str(problem))), None
 
     def file_statistics(self, infos: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from workbench.core.errors import ModelFileError
+from workbench.core.errors import DatasetError, ModelFileError, WorkbenchError
 from workbench.core.evaluation import output_to_probabilities
 from workbench.core.modality import get_modality
 from workbench.core.sidecar import read_sidecar
@@ -38,6 +38,8 @@ class Predictor:
         self.sidecar = sidecar
         self.path = path
         self.class_names: list[str] = list(sidecar["class_names"])
+        if not sidecar.get("input_shape"):
+            raise ModelFileError(f"Expected a sidecar with the model's input_shape. Received: none in the sidecar of {path}")
         self.input_shape: tuple[int, ...] = tuple(sidecar["input_shape"])
         self.modality: str = sidecar.get("modality") or "image"
         self.handler = get_modality(self.modality)  # everything that differs between images, sound, video
@@ -52,6 +54,7 @@ class Predictor:
         if path.suffix != ".keras":
             raise ModelFileError(f"Expected a .keras model file. Received: {path}")
         sidecar = read_sidecar(path)
+        _check_archive(path)
         import keras
 
         get_modality(sidecar.get("modality")).register_layers()  # its custom layers, for load_model
@@ -59,6 +62,20 @@ class Predictor:
             model = keras.models.load_model(path, compile=False)
         except Exception as exc:
             raise ModelFileError(f"Expected a Keras model file. Received: {path} ({str(exc).splitlines()[0]})") from None
+        # A model and a sidecar from different runs (a run killed in a reused folder) must not pair up:
+        # the class names would label the wrong outputs. One sigmoid unit stands for two classes.
+        try:
+            shape = model.output_shape
+        except (AttributeError, ValueError):
+            shape = None
+        shape = shape[0] if isinstance(shape, list) and shape else shape
+        units = shape[-1] if isinstance(shape, tuple) and shape and isinstance(shape[-1], int) else None
+        classes = len(sidecar["class_names"])
+        sigmoid = sidecar.get("output") == "sigmoid"
+        if units is not None and (2 if sigmoid and units == 1 else units) != classes:
+            expected = 1 if sigmoid and classes == 2 else classes
+            raise ModelFileError(f"Expected a model with {expected} output{'s' * (expected != 1)} for the sidecar's "
+                                 f"{classes} classes. Received: {units} output{'s' * (units != 1)} in {path}")
         return cls(model, sidecar, path)
 
     def prepare_image(self, image: np.ndarray) -> np.ndarray:
@@ -85,8 +102,20 @@ class Predictor:
         return self.handler
 
     def prepare_file(self, path: str | Path) -> np.ndarray:
-        """A file → the model's input, by the function its modality's training pipeline uses."""
-        return self.handler.load_file(path, self.input_shape, self.preprocessing)
+        """A file → the model's input, by the function its modality's training pipeline uses.
+
+        Raises :class:`~workbench.core.errors.WorkbenchError` (a DatasetError) naming the file and
+        saying why when it cannot be read.
+        """
+        try:
+            return self.handler.load_file(path, self.input_shape, self.preprocessing)
+        except WorkbenchError:
+            raise
+        except Exception as exc:  # a decoder's own error on a damaged file: said as the user's problem
+            reason, _ = self.handler.verify_file(str(path))
+            reason = reason or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            raise DatasetError(f"Expected a readable {self.handler.noun} file. Received: "
+                               f"{_display(path)} ({reason})") from None
 
     def predict_arrays(self, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Prepared inputs (N, *input_shape) → probabilities (N, K). For sound: (N, num_samples)
@@ -100,11 +129,58 @@ class Predictor:
         return output_to_probabilities(predict_in_batches(self.model, arrays, batch_size), self.sigmoid)
 
     def top_k(self, probabilities: np.ndarray, k: int) -> list[tuple[str, float]]:
-        order = np.argsort(-probabilities)[: max(1, min(k, len(self.class_names)))]
+        """The ``k`` most probable classes (at most all of them) with their probabilities; k ≥ 1."""
+        if int(k) < 1:
+            raise WorkbenchError(f"Expected top-k of at least 1. Received: {k}")
+        order = np.argsort(-probabilities)[: min(int(k), len(self.class_names))]
         return [(self.class_names[i], float(probabilities[i])) for i in order]
 
-    def predict_files(self, paths: list[str | Path], top_k: int = 3) -> list[Prediction]:
-        arrays = np.stack([self.prepare_file(p) for p in paths])
-        probabilities = self.predict_arrays(arrays)
+    def predict_files(self, paths: list[str | Path], top_k: int = 3,
+                      on_error: Callable[[str, str], None] | None = None) -> list[Prediction]:
+        """Predictions for ``paths``, in order. A file that cannot be read raises its DatasetError —
+        or, given ``on_error(path, message)``, is reported there and left out, and the rest predicted."""
+        if int(top_k) < 1:
+            raise WorkbenchError(f"Expected top-k of at least 1. Received: {top_k}")
+        kept, arrays = [], []
+        for path in paths:
+            try:
+                arrays.append(self.prepare_file(path))
+            except WorkbenchError as exc:
+                if on_error is None:
+                    raise
+                on_error(str(path), str(exc))
+                continue
+            kept.append(path)
+        if not kept:
+            return []
+        probabilities = self.predict_arrays(np.stack(arrays))
         return [Prediction(str(p), [float(v) for v in probs], self.top_k(probs, top_k))
-                for p, probs in zip(paths, probabilities)]
+                for p, probs in zip(kept, probabilities)]
+
+
+def _display(path: str | Path) -> str:
+    """The path printable in any terminal (bytes of a non-UTF-8 file name as ``\\xNN``)."""
+    from workbench.core.data.scan import display_path
+
+    return display_path(path)
+
+
+def _check_archive(path: Path) -> None:
+    """A ``.keras`` file is a ZIP archive whose members stay inside it: refuse anything else before
+    Keras reads it (a text file would otherwise read as "file not found", and member names such as
+    ``../../x`` or ``/etc/x`` mark a file built to write outside its folder)."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"Expected a Keras model file (.keras, a ZIP archive). Received: {_display(path)} is not a "
+                             "ZIP archive (a text file, or a damaged or unfinished download)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelFileError(f"Expected a readable Keras model file. Received: {_display(path)} ({exc})") from None
+    unsafe = [n for n in names if n.startswith(("/", "\\")) or ".." in n.replace("\\", "/").split("/") or ":" in n]
+    if unsafe:
+        raise ModelFileError(f"Expected a Keras model file whose members stay inside it. Received: {_display(path)} "
+                             f"holds {', '.join(repr(n) for n in unsafe[:3])}")
+

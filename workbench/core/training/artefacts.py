@@ -1,10 +1,12 @@
 """The run folder and everything written into it, each file atomically.
 
-``model.keras`` (the best checkpoint), its sidecar ``model.json``, ``history.csv`` (rewritten after
-every epoch) and ``evaluation.json``. Every write goes to a temporary file in the same folder and is
-renamed over the target, so a run killed at any moment leaves whole files. The sidecar is written
-with the first checkpoint (status ``"running"``) and again at the end with the final status, so a
-killed run still leaves a folder that ``Predictor.load`` opens.
+``model.keras`` (the best checkpoint), its sidecar ``model.json``, ``last.keras`` (the last finished
+epoch with its optimizer state and the resume state, see :mod:`.runfolder`), ``history.csv``
+(rewritten after every epoch) and ``evaluation.json``. Every write goes to a temporary file in the
+same folder and is renamed over the target, so a run killed at any moment leaves whole files. The
+sidecar is written with the first checkpoint (status ``"running"``) and again at the end with the
+final status, so a killed run still leaves a folder that ``Predictor.load`` opens; while it runs,
+the process holds the folder's ``run.lock``, which is how a reader tells a live run from a killed one.
 
 On a multi-worker run only the chief writes here; the other workers, which must still save for the
 collective operations to line up, write into a temporary folder that is removed at the end.
@@ -18,19 +20,26 @@ import json
 import math
 import shutil
 import tempfile
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from workbench.core.atomic import atomic_path, atomic_write_text
-from workbench.core.sidecar import library_versions, write_sidecar
+from workbench.core.sidecar import library_versions, read_sidecar, write_sidecar
 from workbench.core.training.config import RunSetup
+from workbench.core.training.runfolder import LAST_FILE, MODEL_FILE, RESUME_ENTRY, RunFolderClaim
 
-MODEL_FILE = "model.keras"
+__all__ = ["LAST_FILE", "MODEL_FILE", "RunArtefacts", "default_run_dir", "history_csv", "is_chief"]
 
 
 def default_run_dir(template_id: str, root: str | Path = "runs") -> Path:
-    return Path(root) / f"{template_id}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    """``root/<template>-<time>``, with ``-2``, ``-3``… when runs start within the same second."""
+    base = Path(root) / f"{template_id}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    candidate, n = base, 2
+    while candidate.exists():
+        candidate, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return candidate
 
 
 def is_chief(strategy: Any) -> bool:
@@ -51,16 +60,21 @@ def is_chief(strategy: Any) -> bool:
 class RunArtefacts:
     """Writes one run's files; ``folder`` is the run folder, or a scratch folder on a non-chief worker."""
 
-    def __init__(self, run_dir: str | Path, setup: RunSetup, *, chief: bool = True) -> None:
+    def __init__(self, run_dir: str | Path, setup: RunSetup, *, chief: bool = True,
+                 claim: RunFolderClaim | None = None, resumed: list[dict[str, Any]] | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.chief = chief
+        self.claim = claim  # the folder's lock, released by close()
         if chief:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.folder = self.run_dir
         else:
             self.folder = Path(tempfile.mkdtemp(prefix="workbench-worker-"))
         self.model_path = self.folder / MODEL_FILE
+        self.last_path = self.folder / LAST_FILE
+        self.resumed = list(resumed or [])  # {"epoch", "at"} of each time the run was resumed
         self._setup = setup
+        self._checkpoint_epoch: int | None = None  # the epoch model.keras was last saved at
 
     @property
     def has_model(self) -> bool:
@@ -71,10 +85,41 @@ class RunArtefacts:
         with atomic_path(self.model_path, ".keras") as tmp:
             model.save(tmp)
 
-    def save_checkpoint(self, model, history: dict[str, list[float]], metrics: dict[str, Any]) -> None:
+    def save_checkpoint(self, model, history: dict[str, list[float]], metrics: dict[str, Any],
+                        epoch: int | None = None) -> None:
         """The best model so far; the sidecar goes first, so a model file never lacks one."""
         self.write_sidecar("running", history, metrics)
         self.save_model(model)
+        self._checkpoint_epoch = epoch
+
+    def save_resume_point(self, model, state: dict[str, Any]) -> None:
+        """``last.keras``: the model with its optimizer after epoch ``state["epochs_done"]``, the
+        state inside the same file. When that epoch's checkpoint was just saved, its file is copied
+        rather than the model serialised a second time."""
+        with atomic_path(self.last_path, ".keras") as tmp:
+            if self._checkpoint_epoch == state["epochs_done"] and self.model_path.exists():
+                shutil.copyfile(self.model_path, tmp)
+            else:
+                model.save(tmp)
+            with zipfile.ZipFile(tmp, "a") as archive:  # keras.models.load_model ignores the extra entry
+                archive.writestr(RESUME_ENTRY, json.dumps(state))
+
+    def reopen(self, history: dict[str, list[float]]) -> None:
+        """A resumed run: the sidecar says "running" again (with the ``resumed`` list), history.csv
+        holds exactly the epochs it continues from, and the old evaluation, which will no longer
+        describe model.keras, goes."""
+        sidecar = read_sidecar(self.model_path)
+        write_sidecar(self.model_path, {**sidecar, "status": "running", "resumed": self.resumed})
+        self.write_history(history)
+        (self.folder / "evaluation.json").unlink(missing_ok=True)
+
+    def mark_interrupted(self, history: dict[str, list[float]]) -> None:
+        """After a KeyboardInterrupt: history kept and the sidecar, if any, says "interrupted"."""
+        if history:
+            self.write_history(history)
+        if self.has_model:
+            sidecar = read_sidecar(self.model_path)
+            write_sidecar(self.model_path, {**sidecar, "status": "interrupted"})
 
     def write_history(self, history: dict[str, list[float]]) -> None:
         atomic_write_text(self.folder / "history.csv", history_csv(history))
@@ -88,7 +133,9 @@ class RunArtefacts:
                                         "created": datetime.now().isoformat(timespec="seconds")})
 
     def close(self) -> None:
-        """Remove a non-chief worker's scratch folder."""
+        """Release the run folder (after its final sidecar) or remove a non-chief worker's scratch folder."""
+        if self.claim is not None:
+            self.claim.release()
         if not self.chief:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -110,6 +157,7 @@ class RunArtefacts:
             "seed": s.hp["seed"],
             "command": config.command,
             "versions": library_versions(),
+            **({"resumed": self.resumed} if self.resumed else {}),
         }
 
 

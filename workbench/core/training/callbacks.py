@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import keras
 
 from workbench.core.training.events import CancelToken, TrainingListeners
 
 BATCH_EVENT_INTERVAL_S = 0.1  # ~10 Hz: enough for a smooth curve, cheap for any receiver
+
+
+class Cancelled(Protocol):
+    """What the epoch-end callbacks ask: a :class:`CancelToken`, or the run's :class:`CancelCallback`."""
+
+    @property
+    def cancelled(self) -> bool: ...
 
 
 def current_learning_rate(model) -> float:
@@ -25,7 +32,7 @@ class ProgressCallback(keras.callbacks.Callback):
     """
 
     def __init__(self, listeners: TrainingListeners, *, epochs: int, steps_per_epoch: int, batch_size: int,
-                 cancel: CancelToken) -> None:
+                 cancel: Cancelled, epochs_done: int = 0) -> None:
         super().__init__()
         self._listeners = listeners
         self._epochs = epochs
@@ -36,7 +43,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self._last_emit = 0.0
         self._start = 0.0
         self._epoch_start = 0.0
-        self.epochs_completed = 0
+        self._epochs_before = epochs_done  # finished before this process started (a resumed run)
+        self.epochs_completed = epochs_done
 
     def on_train_begin(self, logs=None):
         if not self._start:
@@ -72,7 +80,7 @@ class ProgressCallback(keras.callbacks.Callback):
         now = time.perf_counter()
         self.epochs_completed = epoch + 1
         elapsed = now - self._start
-        per_epoch = elapsed / self.epochs_completed
+        per_epoch = elapsed / max(self.epochs_completed - self._epochs_before, 1)
         self._listeners.epoch_ended({
             "epoch": epoch + 1,
             "epochs": self._epochs,
@@ -98,11 +106,27 @@ class CancelCallback(keras.callbacks.Callback):
     ``model.stop_training`` would not be enough either: Keras still validates the partial epoch,
     and in the first epoch that means tracing the test step, seconds on a busy 2-core machine,
     for figures a stopped run throws away. Raising leaves ``fit`` at once.
+
+    It is also the token the epoch-end callbacks ask (``cancelled``): placed first, it freezes the
+    answer when an epoch ends, so a Stop that lands while that epoch's figures are being reported
+    (after its validation finished) still counts the epoch everywhere — history, checkpoint and
+    resume point — instead of in some of them.
     """
 
     def __init__(self, cancel: CancelToken) -> None:
         super().__init__()
         self._cancel = cancel
+        self._at_epoch_end: bool | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.cancelled if self._at_epoch_end is None else self._at_epoch_end
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._at_epoch_end = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._at_epoch_end = self._cancel.cancelled
 
     def on_train_batch_end(self, batch, logs=None):
         if self._cancel.cancelled:
@@ -135,7 +159,7 @@ class EpochRecorder(keras.callbacks.Callback):
     """The run's history over all its phases (each ``fit`` starts a new ``History``), handed to
     ``on_update`` after every complete epoch. Place it after the callbacks that add to the logs."""
 
-    def __init__(self, cancel: CancelToken, on_update: Callable[[dict[str, list[float]]], None]) -> None:
+    def __init__(self, cancel: Cancelled, on_update: Callable[[dict[str, list[float]]], None]) -> None:
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epochs = 0
@@ -157,7 +181,7 @@ class BestCheckpoint(keras.callbacks.Callback):
     """Saves the model (through ``save(model)``) whenever the monitored metric improves, across all
     phases; never from a cancelled or NaN epoch."""
 
-    def __init__(self, save: Callable[[Any], None], monitor: str, cancel: CancelToken, nan_guard: NanGuard) -> None:
+    def __init__(self, save: Callable[[Any], None], monitor: str, cancel: Cancelled, nan_guard: NanGuard) -> None:
         super().__init__()
         self.save = save
         self.monitor = monitor
@@ -174,6 +198,21 @@ class BestCheckpoint(keras.callbacks.Callback):
         if self.best is None or value > self.best:
             self.best, self.best_epoch = value, epoch + 1
             self.save(self.model)
+
+
+class ResumePoint(keras.callbacks.Callback):
+    """Hands the model to ``save(model, epochs_done)`` after every complete epoch, for ``last.keras``;
+    never from a cancelled or NaN epoch. Place it after :class:`BestCheckpoint`."""
+
+    def __init__(self, save: Callable[[Any, int], None], cancel: Cancelled, nan_guard: NanGuard) -> None:
+        super().__init__()
+        self.save = save
+        self._cancel = cancel
+        self._nan_guard = nan_guard
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self._cancel.cancelled and self._nan_guard.where is None:
+            self.save(self.model, epoch + 1)
 
 
 def learning_rate_callbacks(

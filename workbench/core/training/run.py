@@ -9,16 +9,24 @@ each phase. Between phases the model is recompiled only when which layers train 
 optimizer for the new set of weights); otherwise the optimizer keeps its state and only takes the
 new phase's learning rate.
 
+A resumed run (``resume`` = the path of ``last.keras`` and the state stored in it) loads that model
+with its optimizer instead of building one, restores the history, the best value and the phase, and
+continues with ``fit(initial_epoch=epochs done)``. Early stopping and a plateau schedule start
+afresh; the tf.data shuffle and the global seed are offset by the epochs done, so the resumed
+epochs do not replay the first epochs' order.
+
 TensorFlow and Keras are imported inside the functions: this module loads with the GUI.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.core.training.artefacts import RunArtefacts
@@ -40,50 +48,94 @@ class RunOutcome:
     started: float  # time.perf_counter() when the first fit began
 
 
+@dataclass
+class ResumeFrom:
+    """Where a resumed run continues: ``last.keras`` and the state saved inside it."""
+
+    model_path: Path
+    state: dict[str, Any]
+
+    @property
+    def epochs_done(self) -> int:
+        return int(self.state["epochs_done"])
+
+
 class TrainingRun:
     """One run of ``setup``'s phases, writing through ``artefacts`` and reporting to ``listeners``."""
 
     def __init__(self, setup: RunSetup, artefacts: RunArtefacts, listeners: TrainingListeners,
-                 cancel: CancelToken) -> None:
+                 cancel: CancelToken, resume: ResumeFrom | None = None) -> None:
         self.setup = setup
         self.artefacts = artefacts
         self.listeners = listeners
         self.cancel = cancel
+        self.resume = resume
         self.model = None
-        self.phase: Phase = setup.phases[0]
+        self.recorder = None
+        self.phase_index = resume.state["phase"] if resume else 0
+        self.phase_start = resume.state["phase_start"] if resume else 0  # the run's epoch index the phase began at
+        self.phase: Phase = setup.phases[self.phase_index]
         self.early_stopped = False
 
     def execute(self) -> RunOutcome:
-        """Build, compile and train through every phase; a failure inside ``fit`` becomes a "failed" outcome."""
+        """Build (or load), compile and train through every phase; a failure inside ``fit`` becomes a
+        "failed" outcome."""
         import keras
 
         setup = self.setup
-        keras.utils.set_random_seed(setup.hp["seed"])
-        self.train_ds, self.val_ds = make_datasets(setup)
+        done = self.resume.epochs_done if self.resume else 0
+        keras.utils.set_random_seed(setup.hp["seed"] + done)
+        self.train_ds, self.val_ds = make_datasets(setup, shuffle_seed=setup.hp["seed"] + done)
         with strategy_scope(setup.config.strategy):
-            self.model = setup.spec.build(setup.num_classes, setup.input_shape, setup.hp)
+            if self.resume:
+                self._load_resume_point()
+            else:
+                self.model = setup.spec.build(setup.num_classes, setup.input_shape, setup.hp)
             notes = setup.modality.configure_model(self.model, setup.augmentation)  # e.g. SpecAugment masks
             self.units = layer_units(self.model)
-            self.as_built = [layer.trainable for layer, _ in self.units]
-            self._apply_trainable(self.phase)
-            compile_model(self.model, setup, self.phase.learning_rate)
+            self.as_built = self._as_built()
+            if self._apply_trainable(self.phase) or not self.resume:
+                compile_model(self.model, setup, self.phase.learning_rate)
             self._make_callbacks()
             self._announce(notes)
             status, message = self._run_phases()
         return self._outcome(status, message)
+
+    def _load_resume_point(self) -> None:
+        """``last.keras`` compiled, so its optimizer state (moments, iteration count, rate) comes back."""
+        import keras
+
+        self.setup.modality.register_layers()
+        self.model = keras.models.load_model(self.resume.model_path, compile=True)
+
+    def _as_built(self) -> list[bool]:
+        """Which layers the template made trainable (a resumed model carries its phase's flags instead)."""
+        saved = self.resume.state.get("as_built") if self.resume else None
+        if isinstance(saved, list) and len(saved) == len(self.units):
+            return [bool(flag) for flag in saved]
+        return [layer.trainable for layer, _ in self.units]
 
     def _make_callbacks(self) -> None:
         from workbench.core.training import callbacks as cb
 
         setup, hp = self.setup, self.setup.hp
         self.nan_guard = cb.NanGuard()
+        done = self.resume.epochs_done if self.resume else 0
+        stop = cb.CancelCallback(self.cancel)  # first: the epoch-end callbacks ask it, not the live token
         self.progress = cb.ProgressCallback(self.listeners, epochs=setup.total_epochs,
                                             steps_per_epoch=self.steps_per_epoch,
-                                            batch_size=hp["batch_size"], cancel=self.cancel)
-        self.recorder = cb.EpochRecorder(self.cancel, self.artefacts.write_history)
-        self.checkpoint = cb.BestCheckpoint(self._save_checkpoint, setup.monitor, self.cancel, self.nan_guard)
-        self.shared_first = [cb.CancelCallback(self.cancel), self.nan_guard, self.progress]
-        self.shared_last = [self.recorder, self.checkpoint]  # after the schedule, which adds to the logs
+                                            batch_size=hp["batch_size"], cancel=stop, epochs_done=done)
+        self.recorder = cb.EpochRecorder(stop, self.artefacts.write_history)
+        self.checkpoint = cb.BestCheckpoint(self._save_checkpoint, setup.monitor, stop, self.nan_guard)
+        if self.resume:
+            state = self.resume.state
+            self.recorder.history = {k: list(v[:done]) for k, v in (state.get("history") or {}).items()}
+            self.recorder.epochs = done
+            self.checkpoint.best, self.checkpoint.best_epoch = state.get("best"), state.get("best_epoch")
+        resume_point = cb.ResumePoint(self._save_resume_point, stop, self.nan_guard)
+        self.shared_first = [stop, self.nan_guard, self.progress]
+        # after the schedule, which adds to the logs; the resume point last, so it records the best so far
+        self.shared_last = [self.recorder, self.checkpoint, resume_point]
 
     @property
     def steps_per_epoch(self) -> int:
@@ -92,7 +144,14 @@ class TrainingRun:
     def _save_checkpoint(self, model) -> None:
         self.artefacts.save_checkpoint(model, self.recorder.history, {
             "best_epoch": self.checkpoint.best_epoch, f"best_{self.setup.monitor}": self.checkpoint.best,
-            "epochs_run": self.recorder.epochs})
+            "epochs_run": self.recorder.epochs}, epoch=self.recorder.epochs)
+
+    def _save_resume_point(self, model, epochs_done: int) -> None:
+        self.artefacts.save_resume_point(model, {
+            "version": 1, "epochs_done": epochs_done, "phase": self.phase_index, "phase_start": self.phase_start,
+            "best": self.checkpoint.best, "best_epoch": self.checkpoint.best_epoch, "monitor": self.setup.monitor,
+            "as_built": self.as_built, "seed": self.setup.hp["seed"], "steps_per_epoch": self.steps_per_epoch,
+            "history": copy.deepcopy(self.recorder.history)})
 
     def _announce(self, notes: list[str]) -> None:
         setup = self.setup
@@ -106,7 +165,10 @@ class TrainingRun:
         self.listeners.log(f"Training {setup.spec.title} on {len(setup.split.train)} samples, validating on "
                            f"{started['num_val']} ({setup.split.info['method']} split); "
                            f"run folder {self.artefacts.run_dir}")
-        for note in notes:
+        from workbench.core.data.pipeline import data_notes
+
+        # What the scan skipped and why, what the model's input does to the files, what the split leaves out.
+        for note in data_notes(setup.report, setup.split, setup.input_shape, setup.preprocessing) + notes:
             self.listeners.log(note)
 
     def _run_phases(self) -> tuple[str, str]:
@@ -115,14 +177,18 @@ class TrainingRun:
         self.t0 = time.perf_counter()
         phases = self.setup.phases
         try:
-            for index, phase in enumerate(phases):
-                if index:
+            for index in range(self.phase_index, len(phases)):
+                phase = phases[index]
+                if index != self.phase_index:
                     if self.cancel.cancelled or self.nan_guard.where:
                         break
+                    self.phase_index, self.phase_start = index, self.progress.epochs_completed
                     self._enter_phase(phase)
+                if self.progress.epochs_completed >= self.phase_start + phase.epochs:
+                    continue  # a resumed run whose last finished epoch ended this phase
                 if len(phases) > 1:
                     self._log_phase(index, phase)
-                self.early_stopped = self._fit(phase, first_epoch=self.progress.epochs_completed)
+                self.early_stopped = self._fit(phase, self.phase_start, self.progress.epochs_completed)
         except StopRequested:
             pass  # the user's Stop, raised at a batch end: fit left at once
         except Exception as exc:
@@ -147,24 +213,25 @@ class TrainingRun:
         training = sum(1 for layer, _ in self.units if layer.weights and layer.trainable)
         weighted = sum(1 for layer, _ in self.units if layer.weights)
         self.listeners.log(f"Phase {index + 1}/{len(self.setup.phases)} '{phase.name}': epochs {first}–"
-                           f"{first + phase.epochs - 1}, learning rate {phase.learning_rate:g}, "
+                           f"{self.phase_start + phase.epochs}, learning rate {phase.learning_rate:g}, "
                            f"{training} of {weighted} layers with weights training")
 
-    def _fit(self, phase: Phase, first_epoch: int) -> bool:
-        """One ``fit`` for ``phase``; whether early stopping ended it."""
+    def _fit(self, phase: Phase, phase_start: int, initial_epoch: int) -> bool:
+        """One ``fit`` for the rest of ``phase`` (which began at epoch index ``phase_start``); whether
+        early stopping ended it."""
         import keras
 
         from workbench.core.training import callbacks as cb
 
         setup, hp = self.setup, self.setup.hp
         per_phase = cb.learning_rate_callbacks(hp["lr_schedule"], phase.learning_rate, phase.epochs,
-                                               setup.loss_monitor, first_epoch=first_epoch)
+                                               setup.loss_monitor, first_epoch=phase_start)
         early = None
         if hp["early_stopping_patience"] > 0:
             early = keras.callbacks.EarlyStopping(monitor=setup.loss_monitor, patience=hp["early_stopping_patience"])
             per_phase.append(early)
-        self.model.fit(self.train_ds, validation_data=self.val_ds, initial_epoch=first_epoch,
-                       epochs=first_epoch + phase.epochs, callbacks=self.shared_first + per_phase + self.shared_last,
+        self.model.fit(self.train_ds, validation_data=self.val_ds, initial_epoch=initial_epoch,
+                       epochs=phase_start + phase.epochs, callbacks=self.shared_first + per_phase + self.shared_last,
                        verbose=0, shuffle=False)  # the tf.data pipeline shuffles
         return early is not None and early.stopped_epoch > 0
 
@@ -178,9 +245,17 @@ class TrainingRun:
             status, message = "cancelled", f"Stopped by the user after {epochs} complete epoch(s)."
         elif status != "failed" and self.early_stopped:
             status, message = "stopped_early", f"Stopped early after epoch {epochs}."
-        history = {k: v[:epochs] for k, v in self.recorder.history.items()}
+        history = self.history()
         return RunOutcome(status, message, history, epochs, self.checkpoint.best_epoch, self.checkpoint.best,
                           self.model, self.t0)
+
+
+    def history(self) -> dict[str, list[float]]:
+        """The finished epochs' history (also of a run left by a KeyboardInterrupt)."""
+        if self.recorder is None:
+            return {}
+        epochs = self.progress.epochs_completed
+        return {k: v[:epochs] for k, v in self.recorder.history.items()}
 
 
 @contextlib.contextmanager
@@ -193,14 +268,15 @@ def strategy_scope(strategy):
             yield
 
 
-def make_datasets(setup: RunSetup):
+def make_datasets(setup: RunSetup, shuffle_seed: int | None = None):
     """The training and validation ``tf.data`` streams (labels shaped for a sigmoid output)."""
     from workbench.core.data.pipeline import make_tf_dataset
 
     hp = setup.hp
+    seed = hp["seed"] if shuffle_seed is None else shuffle_seed
     train_ds = labels_for_output(
         make_tf_dataset(setup.split.train, setup.input_shape, hp["batch_size"], training=True,
-                        augmentation=setup.augmentation, seed=hp["seed"], preprocessing=setup.preprocessing),
+                        augmentation=setup.augmentation, seed=seed, preprocessing=setup.preprocessing),
         setup.sigmoid)
     val_ds = labels_for_output(
         make_tf_dataset(setup.split.val, setup.input_shape, hp["batch_size"], preprocessing=setup.preprocessing),

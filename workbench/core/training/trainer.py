@@ -1,7 +1,9 @@
 """``train(config) -> TrainResult``: one training run, from dataset path to run folder.
 
-Every run writes ``model.keras`` (the best checkpoint), its sidecar ``model.json``, ``history.csv``
-and ``evaluation.json`` (metrics of the best model on the validation split).
+Every run writes ``model.keras`` (the best checkpoint), its sidecar ``model.json``, ``last.keras``
+(the last finished epoch, with the optimizer and the resume state), ``history.csv`` and
+``evaluation.json`` (metrics of the best model on the validation split). A new run needs an empty or
+new folder; :func:`workbench.core.training.resume.resume` continues an unfinished one in place.
 
 The work is split three ways: :mod:`.config` checks the configuration and plans the phases,
 :mod:`.run` builds the model and runs the phases (inside an optional distribution strategy's scope),
@@ -14,10 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.core.templates import get_template
 from workbench.core.training.artefacts import RunArtefacts, default_run_dir, is_chief
 from workbench.core.training.config import Phase, RunSetup, TrainConfig, TrainResult, prepare
 from workbench.core.training.events import CancelToken, TrainingListeners
-from workbench.core.training.run import RunOutcome, TrainingRun
+from workbench.core.training.run import ResumeFrom, RunOutcome, TrainingRun
+from workbench.core.training.runfolder import claim_run_folder
 from workbench.core.training.run import make_optimizer as _optimizer  # noqa: F401 (the template contract tests)
 
 __all__ = ["Phase", "TrainConfig", "TrainResult", "default_run_dir", "train"]
@@ -25,15 +29,37 @@ __all__ = ["Phase", "TrainConfig", "TrainResult", "default_run_dir", "train"]
 
 def train(config: TrainConfig, listeners: TrainingListeners | None = None,
           cancel: CancelToken | None = None) -> TrainResult:
-    """Train ``config.template`` on ``config.data``; see the module docstring for what is written."""
+    """Train ``config.template`` on ``config.data``; see the module docstring for what is written.
+
+    ``config.out_dir`` must be a new or empty folder (RunFolderError otherwise, before any work). A
+    KeyboardInterrupt leaves the run folder with its history and the sidecar marked "interrupted",
+    then propagates.
+    """
+    run_dir = Path(config.out_dir) if config.out_dir else default_run_dir(get_template(config.template).id)
+    chief = is_chief(config.strategy)
+    claim = claim_run_folder(run_dir) if chief else None
+    try:
+        setup = prepare(config)
+    except BaseException:
+        if claim is not None:
+            claim.release()  # nothing written: the folder goes if the claim made it
+        raise
+    return run_setup(setup, RunArtefacts(run_dir, setup, chief=chief, claim=claim), listeners, cancel)
+
+
+def run_setup(setup: RunSetup, artefacts: RunArtefacts, listeners: TrainingListeners | None = None,
+              cancel: CancelToken | None = None, resume: ResumeFrom | None = None) -> TrainResult:
+    """Run a prepared setup into ``artefacts`` (whose folder claim it releases), new or resumed."""
     listeners = listeners or TrainingListeners()
     cancel = cancel or CancelToken()
-    setup = prepare(config)
-    run_dir = Path(config.out_dir) if config.out_dir else default_run_dir(setup.spec.id)
-    artefacts = RunArtefacts(run_dir, setup, chief=is_chief(config.strategy))
+    run = TrainingRun(setup, artefacts, listeners, cancel, resume)
     try:
-        outcome = TrainingRun(setup, artefacts, listeners, cancel).execute()
+        outcome = run.execute()
         result = _finish(setup, artefacts, outcome, listeners, cancel)
+    except KeyboardInterrupt:
+        if artefacts.chief:
+            artefacts.mark_interrupted(run.history())
+        raise
     finally:
         artefacts.close()
     listeners.run_finished({

@@ -13,6 +13,12 @@ from workbench.core.errors import DatasetError
 
 VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm"})
 NOT_YET = "Training on and predicting video is not available yet (video clips are indexed and checked only)"
+#: Clips up to this many frames are decoded frame by frame; longer ones are checked by seeking to the end.
+FULL_DECODE_FRAMES = 3000
+
+# FFmpeg's own messages about a damaged clip ("[mjpeg] huffman table decode error") would go straight to
+# the terminal; the scan report says what is wrong with each file. Read when OpenCV first loads FFmpeg.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 class VideoAugmentationSpec:
@@ -53,20 +59,36 @@ class VideoModality:
     train_unavailable = NOT_YET
 
     def verify_file(self, path: str) -> tuple[str | None, dict[str, Any] | None]:
+        """Decode the clip to its last frame: a truncated file opens and shows its first frames, so
+        only reading on tells it apart (``truncated: N of M frames``)."""
         try:
             if os.path.getsize(path) == 0:
                 return "empty file", None
-            import cv2
-
-            capture = cv2.VideoCapture(path)
-            ok, _ = capture.read()
-            capture.release()
+            with _openable(path) as name:
+                return check_video(name)
         except Exception as exc:  # OpenCV and the OS each have their own exception types
             return (str(exc).splitlines()[0] if str(exc) else type(exc).__name__), None
-        return (None if ok else "no decodable video frame"), None
 
     def file_statistics(self, infos: list[dict[str, Any]]) -> dict[str, Any] | None:
-        return None
+        """Duration (min / median / max / total, seconds), frames per clip and the frame rates seen."""
+        if not infos:
+            return None
+        durations = np.array([i["duration"] for i in infos], np.float64)
+        frames = np.array([i["frames"] for i in infos], np.int64)
+        rates: dict[str, int] = {}
+        for info in infos:
+            key = f"{info['fps']:g}"
+            rates[key] = rates.get(key, 0) + 1
+        return {
+            "files": len(infos),
+            "duration_min": round(float(durations.min()), 4),
+            "duration_median": round(float(np.median(durations)), 4),
+            "duration_max": round(float(durations.max()), 4),
+            "duration_total": round(float(durations.sum()), 2),
+            "frames_min": int(frames.min()),
+            "frames_max": int(frames.max()),
+            "frame_rates": dict(sorted(rates.items(), key=lambda kv: float(kv[0]))),
+        }
 
     def _unavailable(self, what: Any) -> DatasetError:
         return DatasetError(f"{NOT_YET}. Received: {what}")
@@ -94,6 +116,85 @@ class VideoModality:
 
     def float_front_end_layers(self, model) -> list[str]:
         return []
+
+
+def check_video(path: str) -> tuple[str | None, dict[str, Any] | None]:
+    """(reason it is unusable or None, {"frames", "fps", "duration", "width", "height"}) for one clip.
+
+    Reads every frame of a clip up to :data:`FULL_DECODE_FRAMES` long and compares the count with the
+    one the container declares; a longer clip is checked by seeking to its last frames instead.
+    """
+    import cv2
+
+    _quiet_opencv(cv2)
+    # FFmpeg when the build has it: OpenCV's own MJPEG reader, tried after it fails, prints its
+    # complaints about a damaged file straight to the terminal.
+    ffmpeg = cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG)
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG) if ffmpeg else cv2.VideoCapture(path)
+    try:
+        if not capture.isOpened():
+            return "not a video OpenCV can open", None
+        declared = max(0, int(round(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)))
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        # Containers without a frame index (mkv, webm) estimate the count from duration × rate.
+        tolerance = declared // 100
+        if declared > FULL_DECODE_FRAMES:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, declared - 1 - tolerance)
+            ok = any(capture.grab() for _ in range(tolerance + 1))
+            if not ok:
+                return f"truncated: its last frames (of {declared}) cannot be read", None
+            decoded = declared
+        else:
+            decoded = 0
+            while capture.grab():
+                decoded += 1
+    finally:
+        capture.release()
+    if decoded == 0:
+        return ("no video frames" if declared == 0 else f"truncated: 0 of {declared} frames decode"), None
+    if decoded < declared - tolerance:
+        return f"truncated: {decoded} of {declared} frames decode", None
+    rate = fps if fps > 0 else 25.0
+    return None, {"frames": decoded, "fps": round(fps, 3), "duration": decoded / rate,
+                  "width": width, "height": height}
+
+
+def _quiet_opencv(cv2) -> None:
+    """Keep OpenCV's demuxer warnings ("Unexpected element ...") out of the terminal: the scan
+    report says what is wrong with each file."""
+    try:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except AttributeError:
+        pass
+
+
+class _openable:
+    """A name OpenCV can open for ``path``: itself, or a temporary link when the name is not valid
+    UTF-8 (OpenCV takes names as UTF-8 text)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.folder: str | None = None
+
+    def __enter__(self) -> str:
+        try:
+            self.path.encode("utf-8")
+            return self.path
+        except UnicodeEncodeError:
+            import tempfile
+
+            self.folder = tempfile.mkdtemp(prefix="workbench-video-")
+            link = os.path.join(self.folder, "clip" + Path(self.path).suffix.encode("ascii", "replace").decode())
+            os.symlink(os.path.abspath(self.path), link)
+            return link
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.folder is not None:
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 VIDEO = VideoModality()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QSplitter, QVBoxLayout, QWidget,
 )
 
+from workbench.core.data.scan import display_path
 from workbench.gui.modality_widgets import thumbnail_modalities, widgets_for
 from workbench.gui.panels import data_jobs
 from workbench.gui.panels.dataset_paths import dropped_dataset_path, recent_datasets
@@ -245,7 +246,10 @@ class DataPanel(QWidget):
         elif self._report is None:
             self._show_split_preview("Load a dataset to preview the split.", "info")
         else:
-            seed = int(self._state.hparams.get("seed", 42))
+            seed = self._state.hparams.get("seed", 42)
+            # A project of an uninstalled template keeps its values unchecked: never let one break the preview.
+            whole = isinstance(seed, int) and not isinstance(seed, bool) or isinstance(seed, float) and seed.is_integer()
+            seed = int(seed) if whole else 42
             self._split_runner.submit(partial(data_jobs.preview_split, self._report, fraction, regex, seed))
 
     @Slot(object)
@@ -303,12 +307,21 @@ class DataPanel(QWidget):
             self._thumbnails.clear(f"Example thumbnails are shown for image datasets; this one holds "
                                    f"{report.modality} files.")
         set_message(self._warnings_label, "\n".join(report.warnings), "warning")
+        # display_path: Qt drops bytes of a file name that are not UTF-8; show them as \xNN instead.
         for entry in report.unreadable:
-            item = QListWidgetItem(f"{Path(entry['path']).name} — {entry['reason']}")
-            item.setToolTip(entry["path"])
+            item = QListWidgetItem(f"{display_path(Path(entry['path']).name)} — {display_path(entry['reason'])}")
+            item.setToolTip(display_path(entry["path"]))
             self._unreadable_list.addItem(item)
-        self._unreadable_box.setTitle(f"Unreadable files ({len(report.unreadable)}, skipped)")
-        self._unreadable_box.setVisible(bool(report.unreadable))
+        for group in report.skipped:  # passed over without reading: hidden, stray, loops, ...
+            examples = ", ".join(display_path(e) for e in group["examples"])
+            more = ", …" if group["count"] > len(group["examples"]) else ""
+            item = QListWidgetItem(f"{group['count']} {group['reason']}: {examples}{more}")
+            item.setToolTip(f"Not read: {group['reason']}")
+            self._unreadable_list.addItem(item)
+        skipped = sum(group["count"] for group in report.skipped)
+        self._unreadable_box.setTitle(f"Skipped: {len(report.unreadable)} unreadable file(s)"
+                                      + (f", {skipped} other file(s) or folder(s) passed over" if skipped else ""))
+        self._unreadable_box.setVisible(bool(report.unreadable or report.skipped))
 
     def _reload_recent(self) -> None:
         with QSignalBlocker(self._recent_combo):

@@ -9,8 +9,8 @@ job so that an export does not cancel an evaluation. File dialogs are separate f
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.evaluation import read_evaluation
 from workbench.core.export import default_export_path
 from workbench.core.sidecar import read_sidecar
+from workbench.core.training.runfolder import run_status
 from workbench.gui.modality_widgets import widgets_for
 from workbench.gui.panels.results_jobs import (
     EXPORT_CHOICES, MAX_THUMBNAILS, SampleImageLoader, caption, cell_samples, evaluate_job, export_job, parity_text,
@@ -199,23 +201,32 @@ class ResultsPanel(QWidget):
             if not model.is_file():
                 raise WorkbenchError(f"Expected a saved model (.keras). Received: {model} does not exist")
             sidecar = read_sidecar(model)
-            evaluation_file = model.parent / "evaluation.json"
-            evaluation = json.loads(evaluation_file.read_text()) if evaluation_file.is_file() else None
-        except (WorkbenchError, OSError, json.JSONDecodeError) as exc:
+        except (WorkbenchError, OSError) as exc:
             self._show_status(str(exc), error=True)
             return False
+        evaluation_file, evaluation, damaged = model.parent / "evaluation.json", None, ""
+        if evaluation_file.is_file():
+            try:
+                evaluation = read_evaluation(evaluation_file)
+            except WorkbenchError as exc:  # the model is fine: open it, say why no figures are shown
+                damaged = f"{exc} — evaluate it again. "
         self._runners["evaluate"].cancel()  # an evaluation of the previous model must not land on this one
         self._model_path, self._sidecar = model, sidecar
         metrics = sidecar.get("final_metrics", {})
+        status, epochs = sidecar.get("status", "?"), metrics.get("epochs_run", "?")
+        if status == "running":  # "interrupted" when no live process trains it any more
+            with contextlib.suppress(WorkbenchError, OSError):
+                state = run_status(model)
+                status, epochs = state.status, state.epochs_run
         self._heading.setText(f"{sidecar.get('title', sidecar.get('template', 'Model'))} — {model}"
-                              f" · status {sidecar.get('status', '?')}, {metrics.get('epochs_run', '?')} epoch(s)")
+                              f" · status {status}, {epochs} epoch(s)")
         dataset = sidecar.get("dataset", {})
         if evaluation is not None:
             source = f"the validation split ({evaluation.get('num_samples', 0)} samples)"
             self._show_evaluation(evaluation, source, (dataset.get("path", ""), dataset.get("scan", {}).get("path", "")))
         else:
-            self._clear_evaluation("No evaluation saved with this model: choose “Evaluate on dataset” to evaluate it "
-                                   "on the dataset of the Data panel.")
+            self._clear_evaluation(damaged or "No evaluation saved with this model: choose “Evaluate on dataset” to "
+                                   "evaluate it on the dataset of the Data panel.")
         self._sync_buttons()
         self._state.set_model(str(model))
         return True

@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.project import run_summary
+from workbench.core.training.runfolder import run_status
 
 COLUMNS = ("Template", "Epochs", "LR", "Batch", "Dropout", "Best val acc", "Status", "Date")
 
@@ -50,13 +52,18 @@ class RunsPanel(QWidget):
             except (TypeError, ValueError):
                 pass
             values = (s["template"], s["epochs"], f"{s['learning_rate']:g}" if s["learning_rate"] else "",
-                      s["batch_size"], s["dropout"], f"{acc:.2%}" if acc is not None else "–", s["status"], created)
+                      s["batch_size"], s["dropout"], f"{acc:.2%}" if acc is not None else "–", _status(s), created)
             for col, value in enumerate(values):
                 item = QTableWidgetItem("" if value is None else str(value))
                 item.setToolTip(s["run_dir"])
                 if col in (1, 2, 3, 4, 5):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self._table.setItem(row, col, item)
+
+    def status_of(self, row: int) -> str:
+        """The Status cell of ``row``."""
+        item = self._table.item(row, COLUMNS.index("Status"))
+        return item.text() if item else ""
 
     def run_count(self) -> int:
         return len(self._summaries)
@@ -81,3 +88,15 @@ class RunsPanel(QWidget):
                 label = f"{s['template']} #{row + 1}"
                 overlays.append((label, s["history"]))
         self.overlays_selected.emit(overlays)
+
+
+def _status(summary: dict) -> str:
+    """The sidecar's status, except that a "running" run no live process holds reads "interrupted",
+    with the epochs it finished."""
+    if summary["status"] != "running":
+        return summary["status"]
+    try:
+        state = run_status(summary["run_dir"])
+    except (WorkbenchError, OSError):
+        return summary["status"]
+    return f"{state.status} (epoch {state.epochs_run})" if state.status == "interrupted" else state.status

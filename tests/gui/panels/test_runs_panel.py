@@ -1,0 +1,48 @@
+"""The runs and results panels say "interrupted" for a run whose sidecar still says "running" but
+which no live process trains any more (a killed run), and "running" while one does."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.core.sidecar import write_sidecar
+from workbench.core.training.runfolder import RunLock
+from workbench.gui.panels.results_panel import ResultsPanel
+from workbench.gui.panels.runs_panel import RunsPanel
+from workbench.gui.state import AppState
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def killed_run(tmp_path):
+    """A run folder as a kill after its first checkpoint leaves it (the model itself is never loaded here)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: enough for the panels
+    write_sidecar(run / "model.keras", {
+        "template": "simple_cnn", "title": "Simple CNN", "class_names": ["a", "b"], "input_shape": [28, 28, 1],
+        "modality": "image", "output": "softmax", "status": "running", "hyperparameters": {"epochs": 5},
+        "history": {"loss": [0.9]}, "final_metrics": {"best_epoch": 1, "epochs_run": 1}})
+    return run
+
+
+def test_runs_panel_shows_a_killed_run_as_interrupted_and_a_live_one_as_running(make_widget, killed_run):
+    panel = make_widget(RunsPanel)
+    panel.set_runs([str(killed_run)])
+    assert panel.status_of(0) == "interrupted (epoch 1)"
+
+    lock = RunLock(killed_run)  # a live training process holds its run folder
+    assert lock.acquire()
+    try:
+        panel.set_runs([str(killed_run)])
+        assert panel.status_of(0) == "running"
+    finally:
+        lock.release()
+
+
+def test_results_panel_heading_says_interrupted(make_widget, killed_run):
+    panel = make_widget(ResultsPanel, AppState(), size=(900, 700))
+    assert panel.open_model(str(killed_run / "model.keras"))
+    heading = panel.findChild(type(panel._heading), "resultsHeading").text()
+    assert "status interrupted, 1 epoch(s)" in heading, heading
