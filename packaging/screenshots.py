@@ -1,11 +1,14 @@
-"""Screenshots of the real window for the README: Data, Model, Augmentation (images and sound),
-Training (live curves), Results, Test, and the Files tab reading sound files. Run under a virtual X
-server:
+"""Screenshots of the real window for the README: Data, Model, Augmentation (images, sound and video),
+Training (live curves), Results, Test, and the Files tab reading sound files and videos. Run under a
+virtual X server:
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--sound-files-only]
+        [--video-only] [--video-model RUN/model.keras]
 
 It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
-epochs, open the results) and grabs the window at each step.
+epochs, open the results) and grabs the window at each step. The video shots use the UCF101 actions
+in ../shared/data/video/ucf101_actions (research use only: the data is never committed) and a video
+model: ``--video-model``, or one trained here first (video_cnn_gru, a few minutes on a CPU).
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "mnist" / "folders_small"
 SOUND_DATA = ROOT.parent / "shared" / "data" / "fsdd"
+VIDEO_DATA = ROOT.parent / "shared" / "data" / "video" / "ucf101_actions"
+#: Clips for the Files tab: two joined into one video (an action, then another), and one more.
+VIDEO_JOINED = ("PushUps/v_PushUps_g21_c02.avi", "Punch/v_Punch_g17_c02.avi")
+VIDEO_CLIP = "BabyCrawling/v_BabyCrawling_g24_c06.avi"
 
 
 def long_recording(folder: Path, digits: str = "2619", speaker: str = "george") -> Path:
@@ -51,12 +58,70 @@ def shoot_sound_files(window, wait, shot, tmp: Path) -> None:
     shot("test_sound_files", panel)
 
 
+def joined_video(folder: Path) -> Path:
+    """The clips of :data:`VIDEO_JOINED` one after the other, as one video (a dropped longer file)."""
+    import cv2
+    import numpy as np
+
+    from workbench.core.video.io import read_video
+
+    parts = [read_video(VIDEO_DATA / clip) for clip in VIDEO_JOINED]
+    height, width = parts[0][0].shape[1:3]
+    path = folder / "pushups_then_punch.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), parts[0][1], (width, height))
+    for frames, _fps in parts:
+        for frame in frames:
+            writer.write(cv2.cvtColor(np.ascontiguousarray(cv2.resize(frame, (width, height))), cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def train_video_model(out: Path, epochs: int) -> Path:
+    """A video_cnn_gru model of the UCF101 actions, trained with the core's trainer (as the CLI does)."""
+    from workbench.core.training import TrainConfig, train
+
+    result = train(TrainConfig(template="video_cnn_gru", data=str(VIDEO_DATA), hparams={"epochs": epochs},
+                               group_regex=r"_g(\d+)_", out_dir=str(out)))
+    if result.model_path is None:
+        raise SystemExit(f"could not train the video model: {result.message}")
+    print(f"trained {result.model_path}: {result.final_metrics}")
+    return Path(result.model_path)
+
+
+def shoot_video(window, wait, shot, model: Path, tmp: Path) -> None:
+    """The video Augmentation page on UCF101 clips, and the Files tab reading clips along their timeline."""
+    from workbench.core.video.augment import VideoAugmentationSpec
+
+    window.data_panel.load_path(str(VIDEO_DATA))
+    wait(window.data_panel.scan_finished)
+    window.state.set_template("video_cnn_gru")
+    window.state.set_video_augmentation(VideoAugmentationSpec(zoom=0.2, horizontal_flip=True, brightness=0.2,
+                                                              contrast=0.2, speed=0.3))
+    for _ in range(120):
+        if window.video_augmentation_panel.is_ready():
+            break
+        wait(ms=500)
+    shot("augmentation_video", window.augmentation_stack)
+    panel = window.test_panel
+    panel.select_model(str(model))
+    panel.tabs.setCurrentWidget(panel.files)
+    panel.files.classify([str(joined_video(tmp)), str(VIDEO_DATA / VIDEO_CLIP)])
+    wait(panel.files.predictions_shown)
+    panel.files.select_row(3)  # the joined video's window where the action changes: the plot shades it
+    shot("test_video_files", panel)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--sound-files-only", action="store_true",
                         help="take only the Files-tab shot with the shipped spoken-digit model (no training)")
+    parser.add_argument("--video-only", action="store_true",
+                        help="take only the video shots (Augmentation page, Files tab)")
+    parser.add_argument("--video-model", type=Path,
+                        help="the video model for the Files-tab shot (default: train one first)")
+    parser.add_argument("--video-epochs", type=int, default=12, help="epochs of the video model trained here")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="workbench-shots-")
@@ -67,6 +132,9 @@ def main() -> int:
     from workbench.gui.app import create_application
     from workbench.gui.main_window import MainWindow
 
+    video_model = args.video_model
+    if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not args.sound_files_only):
+        video_model = train_video_model(Path(tmp) / "video-run", args.video_epochs)
     app = create_application([sys.argv[0]])  # noqa: F841  (kept alive for the whole run)
     window = MainWindow()
     window.resize(1360, 900)
@@ -91,6 +159,10 @@ def main() -> int:
 
     if args.sound_files_only:
         shoot_sound_files(window, wait, shot, Path(tmp))
+        window.close()
+        return 0
+    if args.video_only:
+        shoot_video(window, wait, shot, video_model, Path(tmp))
         window.close()
         return 0
     window.data_panel.load_path(str(DATA))
@@ -131,6 +203,8 @@ def main() -> int:
             wait(ms=500)
         shot("augmentation_audio", window.augmentation_stack)
         shoot_sound_files(window, wait, shot, Path(tmp))
+    if video_model is not None:
+        shoot_video(window, wait, shot, video_model, Path(tmp))
     window.close()
     return 0
 

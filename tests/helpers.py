@@ -7,6 +7,7 @@ epochs already does better than chance while no two images are identical.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -259,3 +260,23 @@ def write_broken_video_corpus(root: Path) -> tuple[dict[str, str | None], dict[s
     cases = {"a_hbar/truncated.avi": "truncated", "b_vbar/zero_frames.avi": "no video frames",
              "a_hbar/empty.avi": "empty", "b_vbar/text.avi": "not a video"}
     return cases, {}
+
+
+UNTRAINABLE_REASON = "Training this test template is not available (it exists to check the refusal)"
+
+
+@contextlib.contextmanager
+def untrainable_template(template_id: str = "untrainable_demo"):
+    """A template that declares it cannot train (as a plug-in or a modality without training would),
+    registered for the duration of the block: the built-ins all train now."""
+    import dataclasses
+
+    from workbench.core.templates import get_template, registry
+
+    spec = dataclasses.replace(get_template("simple_cnn"), id=template_id, title="Untrainable (test)",
+                               training_unavailable=UNTRAINABLE_REASON)
+    registry.register_template(spec)
+    try:
+        yield spec
+    finally:
+        registry._registry.pop(template_id, None)

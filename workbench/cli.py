@@ -146,6 +146,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"workbench train: interrupted after {_epochs_run(result)} complete epoch(s); continue with: "
               f"workbench train --resume {shlex.quote(str(result.run_dir))}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if result.status == "failed" and result.message.startswith("Expected"):
+        # The user's disk or data, not a bug: one line on stderr, the usage exit status.
+        print(f"workbench train: error: {result.message}", file=sys.stderr)
+        return EXIT_USAGE
     return 0 if result.status in ("completed", "stopped_early", "cancelled") else 1
 
 
@@ -255,12 +259,48 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
                       + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top))
         return EXIT_USAGE if failed else 0
-    for p in predictor.predict_files(args.files, top_k=args.top_k, on_error=report_failure):
+    def show(p) -> None:
         if args.json:
             _print_json(p.to_dict())
         else:
             print(f"{display_path(p.source)}: " + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
+
+    # Files of a modality read along a timeline (video: a `predict_file` of its modality) are read window
+    # by window; the others, in runs, as single samples. Output keeps the order of the files given.
+    run: list[str] = []
+    for path in [*args.files, None]:
+        reader = _timeline_reader(path) if path is not None else None
+        if path is not None and reader is None:
+            run.append(path)
+            continue
+        for p in predictor.predict_files(run, top_k=args.top_k, on_error=report_failure) if run else []:
+            show(p)
+        run = []
+        if reader is None:
+            continue
+        try:
+            result = reader(predictor, path, top_k=args.top_k)
+        except WorkbenchError as exc:
+            report_failure(path, str(exc))
+            continue
+        if args.json:
+            _print_json(result.to_dict())
+            continue
+        p = result.prediction
+        print(f"{display_path(p.source)} ({result.duration_s:.2f} s, {result.fps:g} fps): "
+              + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
+        for w in result.windows:
+            print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: " + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top))
     return EXIT_USAGE if failed else 0
+
+
+def _timeline_reader(path: str):
+    """The ``predict_file(predictor, path, top_k)`` of the file's modality when it reads files along a
+    timeline (video: window by window), else None."""
+    from workbench.core.modality import get_modality, modality_of_file
+
+    name = modality_of_file(path)
+    return getattr(get_modality(name), "predict_file", None) if name else None
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -327,7 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="top-k predictions for files (unreadable files are named with the "
-                                       "reason, the rest predicted; exit status 2 when any was unreadable)")
+                                       "reason, the rest predicted; exit status 2 when any was unreadable); "
+                                       "a video file is read window by window (by a video model) or 2 frames "
+                                       "a second (by an image model), with one line per window")
     p.add_argument("--model", required=True)
     p.add_argument("files", nargs="+")
     p.add_argument("--top-k", type=int, default=3, help="how many classes to show per file (at least 1)")

@@ -243,6 +243,7 @@ def test_a_v1_project_opens_migrated(tmp_path):
     assert (project.template, project.val_fraction, project.group_regex) == ("simple_cnn", 0.3, "_([a-z]+)_")
     assert project.hparams == {"epochs": 3, "learning_rate": 0.005}
     assert project.augmentation == raw["augmentation"] and project.audio_augmentation == raw["audio_augmentation"]
+    assert project.video_augmentation == {}  # a project from before video augmentation: none
     assert project.extra == {}
 
 

@@ -11,6 +11,7 @@ from tests.gui.stop_timing import StopTiming
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.image.augment import AugmentationSpec
+from workbench.core.video.augment import VideoAugmentationSpec
 
 pytestmark = pytest.mark.gui
 
@@ -86,6 +87,7 @@ def test_project_round_trip_restores_choices_and_runs(qtbot, make_window, tmp_pa
     window.state.set_split(0.3, "")
     window.state.set_augmentation(AugmentationSpec(rotation=15))
     window.state.set_audio_augmentation(AudioAugmentationSpec(speed=0.1, freq_mask=6))
+    window.state.set_video_augmentation(VideoAugmentationSpec(zoom=0.2, horizontal_flip=True))
     path = window.projects.save(str(tmp_path / "digits.wbproj"))
     window.close()
     other = make_window()
@@ -93,6 +95,7 @@ def test_project_round_trip_restores_choices_and_runs(qtbot, make_window, tmp_pa
     assert other.state.augmentation == AugmentationSpec(rotation=15)
     assert other.state.audio_augmentation == AudioAugmentationSpec(speed=0.1, freq_mask=6)
     assert other.audio_augmentation_panel.slider("freq_mask").value() == 6
+    assert other.state.video_augmentation == VideoAugmentationSpec(zoom=0.2, horizontal_flip=True)
     assert other.state.template_id == "simple_cnn"
     assert other.state.hparams.get("epochs") == 3 and other.state.hparams.get("learning_rate") == 0.005
     assert other.state.val_fraction == pytest.approx(0.3)

@@ -61,7 +61,7 @@ PROJECT_FORMAT = format_tag(PROJECT_KIND, SCHEMA_VERSION)
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "dataset": str, "val_fraction": (int, float), "group_regex": str, "template": str,
-    "hparams": dict, "augmentation": dict, "audio_augmentation": dict, "runs": list,
+    "hparams": dict, "augmentation": dict, "audio_augmentation": dict, "video_augmentation": dict, "runs": list,
 }
 
 
@@ -77,6 +77,7 @@ class Project:
     hparams: dict[str, Any] = field(default_factory=dict)
     augmentation: dict[str, Any] = field(default_factory=dict)  # image options
     audio_augmentation: dict[str, Any] = field(default_factory=dict)  # sound options (older projects: none)
+    video_augmentation: dict[str, Any] = field(default_factory=dict)  # video options (older projects: none)
     runs: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -197,7 +198,7 @@ def _check_fields(known: dict[str, Any], source: object) -> None:
     if not (math.isfinite(fraction) and 0 <= fraction < 1):
         raise WorkbenchError(f"Expected 'val_fraction' in the project file to be a number from 0 to below 1. "
                              f"Received: {describe(fraction)} in {source}")
-    for name in ("hparams", "augmentation", "audio_augmentation"):
+    for name in ("hparams", "augmentation", "audio_augmentation", "video_augmentation"):
         for key, value in known.get(name, {}).items():
             if not is_scalar(value) or (isinstance(value, float) and not math.isfinite(value)):
                 raise WorkbenchError(f"Expected {name}.{key} in the project file to be text, a number or "

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.augmentation_stack = AugmentationStack(self.state)
         self.augmentation_panel = self.augmentation_stack.panel("image")
         self.audio_augmentation_panel = self.augmentation_stack.panel("audio")
+        self.video_augmentation_panel = self.augmentation_stack.panel("video")
         self.training_panel = TrainingPanel(self.state, self.controller)
         self.results_panel = ResultsPanel(self.state)
         self.test_panel = LiveTestPanel(self.state)

@@ -18,11 +18,16 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.modality import DEFAULT_MODALITY, get_modality
 from workbench.gui.panels.augmentation.audio_augmentation_panel import AudioAugmentationPanel
 from workbench.gui.panels.augmentation.augmentation_panel import AugmentationPanel
+from workbench.gui.panels.augmentation.video_augmentation_panel import VideoAugmentationPanel
+from workbench.gui.panels.live.camera_test_widget import CameraTestWidget
 from workbench.gui.panels.live.draw_test_widget import DrawTestWidget
-from workbench.gui.panels.live.file_cells import TEXT_ROW, THUMBNAIL_ROW, empty_cell, image_cell, sound_cell
-from workbench.gui.panels.live.files_jobs import FilePrediction, predict_image_file, predict_sound_file
+from workbench.gui.panels.live.file_cells import (TEXT_ROW, THUMBNAIL_ROW, empty_cell, image_cell, sound_cell,
+                                                  video_cell)
+from workbench.gui.panels.live.files_jobs import (FilePrediction, predict_image_file, predict_sound_file,
+                                                  predict_video_file)
 from workbench.gui.panels.live.microphone_test_widget import MicrophoneTestWidget
 from workbench.gui.panels.live.sound_file_detail_widget import SoundFileDetailWidget
+from workbench.gui.panels.live.video_file_detail_widget import VideoFileDetailWidget
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ class LiveInput:
     widget: type[QWidget]
 
 
+#: The webcam feeds image models (each frame) and video models (the last seconds): one tab for both.
+CAMERA = LiveInput("camera", "Camera", CameraTestWidget)
+
+
 @dataclass(frozen=True)
 class ModalityWidgets:
     """The widgets and words of one modality.
@@ -53,6 +62,8 @@ class ModalityWidgets:
         file_row_height: the Files table's row height.
         predict_file: how the Files tab predicts one file (runs on its TaskRunner thread).
         file_detail: shown below the Files table for the selected row (None: nothing to show).
+        file_models: other modalities whose models can classify this modality's files too (an
+            image model reads a video frame by frame, along its timeline).
         files_hint: added to the Files tab's prompt.
         select_hint: added to the Files tab's status once files are classified (with a detail view).
         thumbnails: samples can be shown as image thumbnails (Data examples, Results mistakes).
@@ -66,6 +77,7 @@ class ModalityWidgets:
     file_row_height: int = THUMBNAIL_ROW
     predict_file: FilePrediction = predict_image_file
     file_detail: type[QWidget] | None = None
+    file_models: tuple[str, ...] = ()
     files_hint: str = ""
     select_hint: str = ""
     thumbnails: bool = False
@@ -82,7 +94,7 @@ class ModalityWidgets:
 MODALITY_WIDGETS: dict[str, ModalityWidgets] = {
     "image": ModalityWidgets(
         "image", "Image", augmentation_panel=AugmentationPanel,
-        live_inputs=(LiveInput("draw", "Draw", DrawTestWidget),),
+        live_inputs=(LiveInput("draw", "Draw", DrawTestWidget), CAMERA),
         file_cell=image_cell, predict_file=predict_image_file, thumbnails=True,
     ),
     "audio": ModalityWidgets(
@@ -93,7 +105,13 @@ MODALITY_WIDGETS: dict[str, ModalityWidgets] = {
         files_hint=" Recordings longer than the model's clip are also read word by word.",
         select_hint=" Select a row to see and hear what the model read.",
     ),
-    "video": ModalityWidgets("video", "Video"),  # the camera tab and a clip view join with video training
+    "video": ModalityWidgets(
+        "video", "Video", augmentation_panel=VideoAugmentationPanel, live_inputs=(CAMERA,),
+        file_cell=video_cell, predict_file=predict_video_file, file_detail=VideoFileDetailWidget,
+        file_models=("image",),
+        files_hint=" A video is read window by window along its timeline.",
+        select_hint=" Select a video's row to see the probabilities along its timeline.",
+    ),
 }
 
 
@@ -105,8 +123,13 @@ def widgets_for(modality: str | None) -> ModalityWidgets:
 
 
 def live_inputs() -> list[LiveInput]:
-    """Every modality's live inputs, in the mapping's order (the default modality's first)."""
-    return [entry for widgets in MODALITY_WIDGETS.values() for entry in widgets.live_inputs]
+    """Every modality's live inputs, in the mapping's order (the default modality's first); an input
+    that feeds several modalities (the camera: images and video) is listed once."""
+    entries: dict[str, LiveInput] = {}
+    for widgets in MODALITY_WIDGETS.values():
+        for entry in widgets.live_inputs:
+            entries.setdefault(entry.key, entry)
+    return list(entries.values())
 
 
 def thumbnail_modalities() -> frozenset[str]:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.errors import TemplateError, WorkbenchError
 from workbench.core.image.augment import AugmentationSpec
+from workbench.core.modality import get_modality
 from workbench.core.project import Project
 from workbench.gui import settings_keys
 from workbench.gui.recent_paths import RecentPaths
@@ -51,6 +52,7 @@ class ProjectController(QObject):
         message) and leaves the current project as it was."""
         project = Project.load(path)
         checked_choices(project, path)
+        checked_video_choices(project, path)
         self.project, self.path = project, str(Path(path).resolve())
         self._recent.remember(self.path)
         self.path_changed.emit(self.path)
@@ -66,6 +68,7 @@ class ProjectController(QObject):
         self.project.hparams = dict(s.hparams)
         self.project.augmentation = s.augmentation.to_dict()
         self.project.audio_augmentation = s.audio_augmentation.to_dict()
+        self.project.video_augmentation = s.video_augmentation.to_dict()
 
     def save_session(self) -> None:
         """Remember the unsaved project's choices and runs for the next launch."""
@@ -84,6 +87,7 @@ class ProjectController(QObject):
             project = session_project(raw)
             if project is not None:
                 checked_choices(project, "the last session")
+                checked_video_choices(project, "the last session")
         except WorkbenchError:
             QSettings().remove(settings_keys.SESSION_PROJECT)
             raise
@@ -109,10 +113,12 @@ class ProjectController(QObject):
         """Push the opened project's choices into the panels (through the state's signals)."""
         s, p = self._state, self.project
         image, audio, hparams = checked_choices(p, "the project")
+        video = checked_video_choices(p, "the project")
         s.set_template(p.template)
         s.set_hparams(hparams)
         s.set_augmentation(image)
         s.set_audio_augmentation(audio)
+        s.set_video_augmentation(video)
         s.set_split(float(p.val_fraction), p.group_regex)
 
     def recent(self) -> list[str]:
@@ -150,6 +156,17 @@ def session_project(raw) -> Project | None:
     if isinstance(data, dict) and isinstance(data.get("extra"), dict) and "format" not in data:
         data = {**data.pop("extra"), **data}  # asdict() of an earlier release
     return Project.from_dict(data, source="the last session")
+
+
+def checked_video_choices(project: Project, source: object):
+    """The project's video augmentation spec (none in projects of earlier releases); raises
+    :class:`WorkbenchError` naming ``source`` when it cannot be used."""
+    try:
+        return get_modality("video").augmentation_spec.from_dict(project.video_augmentation)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"{exc} in {source}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise WorkbenchError(f"Expected video augmentation options within their ranges. Received: {exc} in {source}") from None
 
 
 def checked_choices(project: Project, source: object) -> tuple[AugmentationSpec, AudioAugmentationSpec, dict]:

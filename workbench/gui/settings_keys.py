@@ -34,6 +34,7 @@ MICROPHONE_DEVICE = "microphone/device"  # name of the input device chosen last
 MICROPHONE_MODE = "microphone/mode"  # "push", "auto" or "continuous"
 MICROPHONE_THRESHOLD_DB = "microphone/threshold_db"  # trigger level above the noise floor
 MICROPHONE_COLLECT_DIR = "microphone/collect_dir"  # dataset folder recorded clips go into
+CAMERA_SOURCE = "camera/source"  # the Camera tab's last source: a camera index, a video file or a stream URL
 
 
 # --- what each key may hold ----------------------------------------------------------------------------
@@ -94,6 +95,7 @@ SCHEMA: dict[str, tuple[str, Callable[[Any], bool]]] = {
     MICROPHONE_MODE: ("a mode name", lambda v: v is None or _is_text(v)),
     MICROPHONE_THRESHOLD_DB: ("a level in dB", _is_whole),
     MICROPHONE_COLLECT_DIR: ("a folder", lambda v: v is None or _is_text(v)),
+    CAMERA_SOURCE: ("a camera index, video file or stream URL", lambda v: v is None or _is_text(v)),
 }
 
 #: The keys that bring back the last session (skipped by ``workbench --safe-start``).

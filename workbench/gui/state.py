@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.image.augment import AugmentationSpec
+from workbench.core.modality import get_modality
 
 
 class AppState(QObject):
@@ -21,6 +22,7 @@ class AppState(QObject):
     hparams_changed = Signal(dict)
     augmentation_changed = Signal(object)  # AugmentationSpec
     audio_augmentation_changed = Signal(object)  # AudioAugmentationSpec
+    video_augmentation_changed = Signal(object)  # VideoAugmentationSpec
     model_changed = Signal(str)  # path of the selected .keras model ("" = none)
     run_finished = Signal(dict)  # the run_finished payload of a training run (run_dir, model_path, status)
 
@@ -34,6 +36,7 @@ class AppState(QObject):
         self.hparams: dict[str, Any] = {}
         self.augmentation = AugmentationSpec()  # for image templates
         self.audio_augmentation = AudioAugmentationSpec()  # for sound templates
+        self.video_augmentation = get_modality("video").augmentation_spec()  # for video templates
         self.model_path: str = ""
 
     def set_dataset(self, path: str, scan) -> None:
@@ -65,6 +68,11 @@ class AppState(QObject):
             self.audio_augmentation = spec
             self.audio_augmentation_changed.emit(spec)
 
+    def set_video_augmentation(self, spec) -> None:
+        if spec != self.video_augmentation:
+            self.video_augmentation = spec
+            self.video_augmentation_changed.emit(spec)
+
     def template_modality(self) -> str:
         """The chosen template's modality (the default one for an unknown template: training reports it)."""
         from workbench.core.errors import WorkbenchError
@@ -86,8 +94,8 @@ class AppState(QObject):
             spec_class = get_modality(self.template_modality()).augmentation_spec
         except WorkbenchError:  # a modality nobody registered: training reports it
             return self.augmentation
-        return next((spec for spec in (self.augmentation, self.audio_augmentation) if isinstance(spec, spec_class)),
-                    self.augmentation)
+        specs = (self.augmentation, self.audio_augmentation, self.video_augmentation)
+        return next((spec for spec in specs if isinstance(spec, spec_class)), self.augmentation)
 
     def set_model(self, path: str) -> None:
         if path != self.model_path:

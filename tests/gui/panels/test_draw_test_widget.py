@@ -265,7 +265,7 @@ def test_panel(make_widget):
 
 
 def test_test_panel_opens_on_the_draw_tab(test_panel):
-    assert [test_panel.tabs.tabText(i) for i in range(test_panel.tabs.count())] == ["Draw", "Files", "Microphone"]
+    assert [test_panel.tabs.tabText(i) for i in range(test_panel.tabs.count())] == ["Draw", "Files", "Camera", "Microphone"]
     assert test_panel.tabs.currentWidget() is test_panel.draw
 
 

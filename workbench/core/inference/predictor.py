@@ -82,6 +82,12 @@ class Predictor:
         """An image array (any size, grey or colour) → the model's input, as in training."""
         return self.handler.prepare_array(image, self.input_shape, self.preprocessing)
 
+    def prepare_array(self, array: np.ndarray) -> np.ndarray:
+        """One in-memory sample → the model's input, by its modality's training preparation: an image
+        (as :meth:`prepare_image`), a waveform at the model's rate, or a run of video frames (T, H, W, 3)
+        RGB uint8 — a camera's last ``window_s`` seconds — sampled to the model's frames."""
+        return self.handler.prepare_array(array, self.input_shape, self.preprocessing)
+
     @property
     def audio_config(self):
         """The front-end config of a sound model (:class:`~workbench.core.audio.AudioConfig`)."""

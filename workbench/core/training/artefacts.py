@@ -87,9 +87,15 @@ class RunArtefacts:
 
     def save_checkpoint(self, model, history: dict[str, list[float]], metrics: dict[str, Any],
                         epoch: int | None = None) -> None:
-        """The best model so far; the sidecar goes first, so a model file never lacks one."""
-        self.write_sidecar("running", history, metrics)
-        self.save_model(model)
+        """The best model so far. The first time the sidecar goes first, so a model file never lacks
+        one; later the model goes first, so a kill between the two never leaves a sidecar describing
+        a checkpoint that did not land (the older sidecar still fits the older model until then)."""
+        if not self.has_model:
+            self.write_sidecar("running", history, metrics)
+            self.save_model(model)
+        else:
+            self.save_model(model)
+            self.write_sidecar("running", history, metrics)
         self._checkpoint_epoch = epoch
 
     def save_resume_point(self, model, state: dict[str, Any]) -> None:

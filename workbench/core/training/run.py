@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import logging
 import math
 import time
@@ -192,7 +193,7 @@ class TrainingRun:
         except StopRequested:
             pass  # the user's Stop, raised at a batch end: fit left at once
         except Exception as exc:
-            message = explain_failure(exc)
+            message = explain_failure(exc, self.artefacts.run_dir)
             self.listeners.log(message)
             return "failed", message
         return "completed", ""
@@ -361,7 +362,15 @@ def labels_for_output(ds, sigmoid: bool):
     return ds.map(lambda x, y: (x, tf.cast(tf.expand_dims(y, -1), tf.float32)))
 
 
-def explain_failure(exc: Exception) -> str:
+#: Write failures that are the user's disk, not a bug: said in one line, without a traceback.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def explain_failure(exc: Exception, run_dir: Path | str | None = None) -> str:
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        where = exc.filename or run_dir
+        return (f"Expected to write the run's files in {run_dir}. Received: {exc.strerror or exc}"
+                + (f" ({where})" if where and str(where) != str(run_dir) else ""))
     import tensorflow as tf
 
     if isinstance(exc, tf.errors.ResourceExhaustedError):

@@ -89,9 +89,16 @@ class RunLock:
             return False
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "started": datetime.now().isoformat(timespec="seconds")}
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps(info).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps(info).encode())
+        except OSError:  # a full disk: leave no lock file behind
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            _unlock(fd)
+            os.close(fd)
+            raise
         self._fd = fd
         return True
 
@@ -139,11 +146,7 @@ class RunFolderClaim:
         """Release the lock; the folders the claim made go too if nothing was written into them (a
         run that failed or was interrupted before its first epoch leaves nothing behind)."""
         self.lock.release()
-        for folder in self._created:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        _remove_empty(self._created)
 
 
 def claim_run_folder(run_dir: str | Path, *, resume: bool = False) -> RunFolderClaim:
@@ -168,9 +171,14 @@ def claim_run_folder(run_dir: str | Path, *, resume: bool = False) -> RunFolderC
                 raise RunFolderError(f"Expected an empty or new run folder{hint}. "
                                      f"Received: {run_dir} holds {shown}")
         created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
-        run_dir.mkdir(parents=True, exist_ok=True)
-        lock = RunLock(run_dir)
-        if not lock.acquire():
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            lock = RunLock(run_dir)
+            acquired = lock.acquire()
+        except OSError:
+            _remove_empty(created)  # a failed claim leaves no folder it made
+            raise
+        if not acquired:
             holder = lock_holder(run_dir) or {}
             who = f" (pid {holder['pid']} on {holder.get('host', '?')})" if "pid" in holder else ""
             raise RunFolderError(f"Expected a run folder no other run is using. Received: {run_dir} is being "
@@ -178,7 +186,27 @@ def claim_run_folder(run_dir: str | Path, *, resume: bool = False) -> RunFolderC
     except OSError as exc:
         raise RunFolderError(f"Expected a run folder that can be written. "
                              f"Received: {run_dir} ({exc.strerror or exc})") from None
+    if resume:
+        _remove_stale_temporaries(run_dir)
     return RunFolderClaim(run_dir, lock, created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) while they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _remove_stale_temporaries(run_dir: Path) -> None:
+    """Temporary files of writes a kill interrupted (``.model.keras.*.tmp.keras``, ...): ours, named
+    by workbench.core.atomic, and as large as a model each. Only called while holding the lock."""
+    for leftover in run_dir.glob(".*.tmp*"):
+        if leftover.is_file():
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def read_resume_state(last_path: str | Path) -> dict[str, Any] | None:

@@ -1,5 +1,9 @@
-"""The video modality: scan indexes and verifies video files; training and prediction are not
-available yet, and every entry point says so up front instead of failing mid-run."""
+"""The video modality: what the engine asks of video, answered in one place.
+
+Light to import (numpy only until a method runs: OpenCV and TensorFlow load inside the methods).
+A video model takes clips (F, H, W, C) of raw pixel values 0..255: F frames sampled uniformly over a
+window of ``window_s`` seconds, resized and converted to RGB or grey (:mod:`workbench.core.video.clips`).
+"""
 
 from __future__ import annotations
 
@@ -9,45 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import DatasetError
+from workbench.core.video.augment import VideoAugmentationSpec
+from workbench.core.video.clips import VideoConfig
+from workbench.core.video.io import FULL_DECODE_FRAMES, check_video, openable  # noqa: F401  (re-exported)
 
 VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm"})
-NOT_YET = "Training on and predicting video is not available yet (video clips are indexed and checked only)"
-#: Clips up to this many frames are decoded frame by frame; longer ones are checked by seeking to the end.
-FULL_DECODE_FRAMES = 3000
-
-# FFmpeg's own messages about a damaged clip ("[mjpeg] huffman table decode error") would go straight to
-# the terminal; the scan report says what is wrong with each file. Read when OpenCV first loads FFmpeg.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-
-
-class VideoAugmentationSpec:
-    """No video augmentation options yet (one crop/flip/brightness per clip arrives with video training)."""
-
-    modality = "video"
-    enabled = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"modality": self.modality}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VideoAugmentationSpec)
-
-    def __hash__(self) -> int:
-        return hash(self.modality)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> VideoAugmentationSpec:
-        unknown = sorted(k for k in (values or {}) if k != "modality")
-        if unknown:
-            raise DatasetError(f"Expected no augmentation options for video yet. Received: {', '.join(unknown)}")
-        return cls()
-
-    @classmethod
-    def from_pairs(cls, pairs: list[str] | None) -> VideoAugmentationSpec:
-        from workbench.core.augmentation import parse_pairs
-
-        return cls.from_dict(parse_pairs(pairs))
 
 
 class VideoModality:
@@ -55,8 +25,8 @@ class VideoModality:
     noun = "video"
     extensions = VIDEO_EXTENSIONS
     augmentation_spec = VideoAugmentationSpec
-    can_train = False
-    train_unavailable = NOT_YET
+    can_train = True
+    train_unavailable = ""
 
     def verify_file(self, path: str) -> tuple[str | None, dict[str, Any] | None]:
         """Decode the clip to its last frame: a truncated file opens and shows its first frames, so
@@ -64,21 +34,23 @@ class VideoModality:
         try:
             if os.path.getsize(path) == 0:
                 return "empty file", None
-            with _openable(path) as name:
+            with openable(path) as name:
                 return check_video(name)
         except Exception as exc:  # OpenCV and the OS each have their own exception types
             return (str(exc).splitlines()[0] if str(exc) else type(exc).__name__), None
 
     def file_statistics(self, infos: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """Duration (min / median / max / total, seconds), frames per clip and the frame rates seen."""
+        """Duration (min / median / max / total, seconds), frames per clip, frame rates and sizes seen."""
         if not infos:
             return None
         durations = np.array([i["duration"] for i in infos], np.float64)
         frames = np.array([i["frames"] for i in infos], np.int64)
         rates: dict[str, int] = {}
+        sizes: dict[str, int] = {}
         for info in infos:
-            key = f"{info['fps']:g}"
-            rates[key] = rates.get(key, 0) + 1
+            rates[f"{info['fps']:g}"] = rates.get(f"{info['fps']:g}", 0) + 1
+            size = f"{info.get('width', 0)}x{info.get('height', 0)}"
+            sizes[size] = sizes.get(size, 0) + 1
         return {
             "files": len(infos),
             "duration_min": round(float(durations.min()), 4),
@@ -88,113 +60,86 @@ class VideoModality:
             "frames_min": int(frames.min()),
             "frames_max": int(frames.max()),
             "frame_rates": dict(sorted(rates.items(), key=lambda kv: float(kv[0]))),
+            "frame_sizes": dict(sorted(sizes.items(), key=lambda kv: -kv[1])),
         }
 
-    def _unavailable(self, what: Any) -> DatasetError:
-        return DatasetError(f"{NOT_YET}. Received: {what}")
+    def fit_warnings(self, infos: list[dict[str, Any]], input_shape: tuple[int, ...],
+                     preprocessing: dict[str, Any]) -> list[str]:
+        """What a model of ``input_shape`` does to these clips: clips with fewer frames than it reads
+        repeat frames; clips longer than its window are read one window at a time."""
+        config = self.clip_config(input_shape, preprocessing)
+        short = sum(1 for i in infos if i["frames"] < config.frames)
+        long = sum(1 for i in infos if i["duration"] > config.window_s + 1e-6)
+        warnings = []
+        if short:
+            warnings.append(f"{short} of {len(infos)} clips have fewer than the model's {config.frames} frames: "
+                            "their frames are repeated.")
+        if long:
+            warnings.append(f"{long} of {len(infos)} clips are longer than the model's {config.window_s:g} s window: "
+                            f"training reads a window of them at a time ({config.hop_s:g} s apart), validation "
+                            "the middle one.")
+        return warnings
 
-    def load_file(self, path: str | Path, input_shape, preprocessing) -> np.ndarray:
-        raise self._unavailable(path)
+    def suggested_group_regex(self, report) -> str | None:
+        """The ``--group-regex`` the dataset's file names call for (UCF101's ``_g(\\d+)_``), or None:
+        :func:`~workbench.core.video.groups.suggested_group_regex`."""
+        from workbench.core.video.groups import suggested_group_regex
 
-    def prepare_array(self, array, input_shape, preprocessing) -> np.ndarray:
-        raise self._unavailable(f"an array of shape {np.shape(array)}")
+        return suggested_group_regex(report)
 
-    def sample_arrays(self, ids, arrays, input_shape, preprocessing) -> np.ndarray:
-        raise self._unavailable(f"{len(ids)} video file(s)")
+    def clip_config(self, input_shape: tuple[int, ...], preprocessing: dict[str, Any]) -> VideoConfig:
+        """Frames, size, channels, window and hop of a model of ``input_shape`` (its sidecar's record)."""
+        return VideoConfig.from_model(input_shape, preprocessing)
+
+    def predict_file(self, predictor, path: str | Path, top_k: int = 3):
+        """A video file read along its timeline by ``predictor`` (a video model window by window, an
+        image model frame by frame): :func:`~workbench.core.video.files.predict_video_file`."""
+        from workbench.core.video.files import predict_video_file
+
+        return predict_video_file(predictor, path, top_k=top_k)
+
+    def load_file(self, path: str | Path, input_shape: tuple[int, ...], preprocessing: dict[str, Any]) -> np.ndarray:
+        """The clip's middle window as the model reads it (training's cache and sampling)."""
+        from workbench.core.video.dataset import load_clip_for_model
+
+        return load_clip_for_model(path, self.clip_config(input_shape, preprocessing))
+
+    def prepare_array(self, array: np.ndarray, input_shape: tuple[int, ...],
+                      preprocessing: dict[str, Any]) -> np.ndarray:
+        """A run of frames (T, H, W, 3) RGB uint8 — e.g. the camera's last ``window_s`` seconds — → the
+        model input (F, H, W, C) float32: :func:`~workbench.core.video.clips.prepare_frames`."""
+        from workbench.core.video.clips import prepare_frames
+
+        return prepare_frames(array, input_shape, preprocessing)
+
+    def sample_arrays(self, ids: list[str], arrays: np.ndarray | None, input_shape: tuple[int, ...],
+                      preprocessing: dict[str, Any]) -> np.ndarray:
+        from workbench.core.video.dataset import clip_arrays
+
+        if arrays is not None:
+            return np.stack([self.prepare_array(a, input_shape, preprocessing) for a in arrays[:len(ids)]])
+        return clip_arrays(list(ids), self.clip_config(input_shape, preprocessing))
 
     def tf_dataset(self, ids, labels, arrays, input_shape, batch_size, *, training, augmentation, seed, preprocessing):
-        raise self._unavailable(f"{len(ids)} video file(s)")
+        from workbench.core.video.dataset import video_tf_dataset
+
+        if arrays is not None:
+            raise NotImplementedError("Video datasets are read from folders of files, not from arrays")
+        return video_tf_dataset(ids, labels, self.clip_config(input_shape, preprocessing), batch_size,
+                                training=training, augmentation=augmentation, seed=seed)
 
     def sidecar_preprocessing(self, preprocessing: dict[str, Any], input_shape: tuple[int, ...]) -> dict[str, Any]:
-        return dict(preprocessing)
+        """The template's record with the frames, size and channels of the model actually built."""
+        return {**preprocessing, **self.clip_config(input_shape, preprocessing).to_preprocessing()}
 
     def configure_model(self, model, augmentation: Any) -> list[str]:
-        return []
+        return []  # video augmentation runs in the tf.data pipeline, not in the model
 
     def register_layers(self) -> None:
-        return None
+        return None  # video templates use built-in Keras layers only
 
     def float_front_end_layers(self, model) -> list[str]:
         return []
-
-
-def check_video(path: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(reason it is unusable or None, {"frames", "fps", "duration", "width", "height"}) for one clip.
-
-    Reads every frame of a clip up to :data:`FULL_DECODE_FRAMES` long and compares the count with the
-    one the container declares; a longer clip is checked by seeking to its last frames instead.
-    """
-    import cv2
-
-    _quiet_opencv(cv2)
-    # FFmpeg when the build has it: OpenCV's own MJPEG reader, tried after it fails, prints its
-    # complaints about a damaged file straight to the terminal.
-    ffmpeg = cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG)
-    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG) if ffmpeg else cv2.VideoCapture(path)
-    try:
-        if not capture.isOpened():
-            return "not a video OpenCV can open", None
-        declared = max(0, int(round(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)))
-        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
-        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
-        # Containers without a frame index (mkv, webm) estimate the count from duration × rate.
-        tolerance = declared // 100
-        if declared > FULL_DECODE_FRAMES:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, declared - 1 - tolerance)
-            ok = any(capture.grab() for _ in range(tolerance + 1))
-            if not ok:
-                return f"truncated: its last frames (of {declared}) cannot be read", None
-            decoded = declared
-        else:
-            decoded = 0
-            while capture.grab():
-                decoded += 1
-    finally:
-        capture.release()
-    if decoded == 0:
-        return ("no video frames" if declared == 0 else f"truncated: 0 of {declared} frames decode"), None
-    if decoded < declared - tolerance:
-        return f"truncated: {decoded} of {declared} frames decode", None
-    rate = fps if fps > 0 else 25.0
-    return None, {"frames": decoded, "fps": round(fps, 3), "duration": decoded / rate,
-                  "width": width, "height": height}
-
-
-def _quiet_opencv(cv2) -> None:
-    """Keep OpenCV's demuxer warnings ("Unexpected element ...") out of the terminal: the scan
-    report says what is wrong with each file."""
-    try:
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    except AttributeError:
-        pass
-
-
-class _openable:
-    """A name OpenCV can open for ``path``: itself, or a temporary link when the name is not valid
-    UTF-8 (OpenCV takes names as UTF-8 text)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.folder: str | None = None
-
-    def __enter__(self) -> str:
-        try:
-            self.path.encode("utf-8")
-            return self.path
-        except UnicodeEncodeError:
-            import tempfile
-
-            self.folder = tempfile.mkdtemp(prefix="workbench-video-")
-            link = os.path.join(self.folder, "clip" + Path(self.path).suffix.encode("ascii", "replace").decode())
-            os.symlink(os.path.abspath(self.path), link)
-            return link
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.folder is not None:
-            import shutil
-
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 VIDEO = VideoModality()

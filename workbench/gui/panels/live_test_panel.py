@@ -1,6 +1,6 @@
 """LiveTestPanel: try a model live (the Test tab). A model picker on top, one tab per input: every
-modality's live inputs (:func:`~workbench.gui.modality_widgets.live_inputs`: drawing, microphone; a
-camera joins later) and the Files tab, which takes any modality's files."""
+modality's live inputs (:func:`~workbench.gui.modality_widgets.live_inputs`: drawing, microphone,
+camera) and the Files tab, which takes any modality's files."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class LiveTestPanel(QWidget):
         state.model_changed.connect(self._on_state_model_changed)
         if state.model_path:
             self._on_state_model_changed(state.model_path)
+        state.dataset_changed.connect(self._on_dataset_changed)
+        self._on_dataset_changed(None)
 
     @property
     def draw(self) -> LiveInputTab:
@@ -101,6 +103,13 @@ class LiveTestPanel(QWidget):
     def _on_state_model_changed(self, path: str) -> None:
         if path:
             self._add_model(path)
+
+    @Slot(object)
+    def _on_dataset_changed(self, _scan: object) -> None:
+        # Inputs that collect samples (the camera's "Add to dataset") save into the Data panel's dataset.
+        for tab in self.inputs.values():
+            if hasattr(tab, "set_dataset_folder"):
+                tab.set_dataset_folder(self._state.dataset_path)
 
     @Slot(int)
     def _on_model_chosen(self, _index: int) -> None:

@@ -1,7 +1,7 @@
 """AugmentationStack: the Augmentation tab shows the options of the modality that applies.
 
 One page per modality with an augmentation panel in
-:data:`~workbench.gui.modality_widgets.MODALITY_WIDGETS` (images, sound). Which options a run uses
+:data:`~workbench.gui.modality_widgets.MODALITY_WIDGETS` (images, sound, video). Which options a run uses
 follows the template (``AppState.augmentation_for_template``); while the template is still one of
 the default modality (images), a dataset of another modality already brings up its own options, so
 someone who has just opened a folder of recordings is not shown image sliders.

@@ -1,10 +1,13 @@
 """FilesTestWidget: open or drop files and see the selected model's top-k predictions.
 
-The model's modality decides everything that differs (see
-:data:`~workbench.gui.modality_widgets.MODALITY_WIDGETS`): which files it takes, how a row starts
-(an image's thumbnail, a sound's duration and rate), how a file is predicted, and the detail view
-under the table — for sound, the selected row as the model heard it (spectrogram, probabilities,
-Play), where a recording longer than the model's clip is also read word by word.
+The file's and the model's modality decide everything that differs (see
+:data:`~workbench.gui.modality_widgets.MODALITY_WIDGETS`): which files a model takes (its own
+modality's, and those of modalities whose entry names it in ``file_models``: an image model reads a
+video frame by frame), how a row starts (an image's thumbnail, a sound's duration and rate, a
+video's frame, duration and rate), how a file is predicted, and the detail view under the table —
+for sound, the selected row as the model heard it (spectrogram, probabilities, Play), where a
+recording longer than the model's clip is also read word by word; for video, the probabilities
+along its timeline, window by window.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from workbench.core.modality import DEFAULT_MODALITY, get_modality, modality_of_file
-from workbench.gui.modality_widgets import widgets_for
+from workbench.gui.modality_widgets import MODALITY_WIDGETS, widgets_for
+from workbench.gui.panels.live.file_cells import TEXT_ROW
 from workbench.gui.panels.live.files_jobs import classify_files
 from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
@@ -31,6 +35,27 @@ def words_text(words: list[dict]) -> str:
     """"0.71–1.22 s: 5 (93%) · 1.57–2.02 s: 1 (99%)" for the words of a recording."""
     return " · ".join(f"{w['start_s']:.2f}–{w['end_s']:.2f} s: {w['label']} ({w['top'][0]['probability']:.0%})"
                       for w in words)
+
+
+def _label_text(data: dict) -> str:
+    return f"{data['top'][0]['class']}  ({data['top'][0]['probability']:.1%})"
+
+
+def row_texts(kind: str, data: dict) -> tuple[tuple[str, str], list[tuple[str, str, str]]]:
+    """A result's (prediction, top classes) texts and its parts' rows (where, prediction, top classes):
+    a long recording's words, read in order, or a video's windows along its timeline."""
+    if kind != "ok":
+        return ("unreadable", data["message"]), []
+    words, windows = data.get("words", []), data.get("windows", [])
+    if len(words) > 1:  # a recording of several words: read them in order, each on its own row
+        return ((f"{' · '.join(w['label'] for w in words)}  ({len(words)} words)", words_text(words)),
+                [(f"   ↳ word {i + 1}, {w['start_s']:.2f}–{w['end_s']:.2f} s", _label_text(w), _top_text(w["top"]))
+                 for i, w in enumerate(words)])
+    if len(windows) > 1:  # a video read window by window: the overall answer, then each window's
+        return ((_label_text(data), f"{_top_text(data['top'])}  · {len(windows)} windows"),
+                [(f"   ↳ {w['start_s']:.1f}–{w['end_s']:.1f} s", _label_text(w), _top_text(w["top"]))
+                 for w in windows])
+    return (_label_text(data), _top_text(data["top"])), []
 
 
 class FilesTestWidget(QWidget):
@@ -68,11 +93,12 @@ class FilesTestWidget(QWidget):
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._table.currentCellChanged.connect(self._on_current_cell_changed)
-        #: What each table row shows in the detail: (detail data or None, word index or None).
+        #: What each table row shows in the detail: (the file's modality, detail data or None, the
+        #: index of the row's word or window, or None for the whole file).
         self._rows: list[tuple] = []
         self._class_names: list[str] = []
-        #: The detail view under the table for the model's modality (None: it has none), and the
-        #: ones made for earlier models, kept hidden.
+        #: The detail view shown under the table (None: none), and every one made so far, kept
+        #: hidden while another modality's rows are selected.
         self.detail: QWidget | None = None
         self._details: dict[type, QWidget] = {}
         row = QHBoxLayout()
@@ -107,17 +133,17 @@ class FilesTestWidget(QWidget):
         if not self._model_path:
             self._status.setText("Choose a model first (train one, or pick a shipped model above).")
             return
-        supported = [p for p in paths if modality_of_file(p) == self._modality]
+        readable = self._readable_modalities()
+        supported = [p for p in paths if modality_of_file(p) in readable]
         skipped = len(paths) - len(supported)
         if not supported:
-            extensions = get_modality(self._modality).extensions
-            self._status.setText(f"Expected {widgets_for(self._modality).noun} files "
-                                 f"({', '.join(sorted(extensions))}). "
-                                 f"Received: {', '.join(Path(p).name for p in paths[:3])}")
+            expected = " or ".join(f"{widgets_for(m).noun} files ({', '.join(sorted(get_modality(m).extensions))})"
+                                   for m in readable)
+            self._status.setText(f"Expected {expected}. Received: {', '.join(Path(p).name for p in paths[:3])}")
             return
         self._status.setText(f"Classifying {len(supported)} file(s)…" + (f" ({skipped} skipped)" if skipped else ""))
-        self._runner.submit(partial(classify_files, self._cache, self._model_path, supported,
-                                    widgets_for(self._modality).predict_file, top_k))
+        predicts = [widgets_for(modality_of_file(p)).predict_file for p in supported]
+        self._runner.submit(partial(classify_files, self._cache, self._model_path, supported, predicts, top_k))
 
     def row_count(self) -> int:
         return self._table.rowCount()
@@ -127,14 +153,21 @@ class FilesTestWidget(QWidget):
         return item.text() if item else ""
 
     def select_row(self, row: int) -> None:
-        """Select a result row (for sound, the detail below shows that file)."""
+        """Select a result row (for sound and video, the detail below shows that file or that part of it)."""
         self._table.setCurrentCell(row, 1)
+
+    def file_filters(self) -> list[str]:
+        """The file dialog's filters: every kind of file the model reads together, then each kind."""
+        kinds = [(f"{widgets_for(m).label}s", " ".join(f"*{e}" for e in sorted(get_modality(m).extensions)))
+                 for m in self._readable_modalities()]
+        each = [f"{kind} ({patterns})" for kind, patterns in kinds]
+        if len(kinds) == 1:
+            return each
+        return [f"{' and '.join(kind for kind, _p in kinds)} ({' '.join(p for _k, p in kinds)})", *each]
 
     @Slot()
     def _on_open_clicked(self) -> None:
-        patterns = " ".join(f"*{e}" for e in sorted(get_modality(self._modality).extensions))
-        kind = f"{widgets_for(self._modality).label}s"
-        paths, _ = QFileDialog.getOpenFileNames(self, "Files to classify", "", f"{kind} ({patterns})")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Files to classify", "", ";;".join(self.file_filters()))
         if paths:
             self.classify(paths)
 
@@ -150,30 +183,28 @@ class FilesTestWidget(QWidget):
     @Slot(object)
     def _on_predictions_ready(self, outcome: dict) -> None:
         results = outcome["results"]
-        widgets = widgets_for(self._modality)
         self._class_names = outcome["class_names"]
         self._rows = []
-        if self.detail is not None:
-            self.detail.clear()
+        for detail in self._details.values():
+            detail.clear()
         self._table.setRowCount(0)
-        for kind, data, heard in results:
-            words = data.get("words", []) if kind == "ok" else []
-            if len(words) > 1:  # a recording of several words: read them in order, each on its own row
-                cells = (f"{' · '.join(w['label'] for w in words)}  ({len(words)} words)", words_text(words))
-            elif kind == "ok":
-                cells = (f"{data['top'][0]['class']}  ({data['top'][0]['probability']:.1%})", _top_text(data["top"]))
-            else:
-                cells = ("unreadable", data["message"])
+        shown: list[str] = []
+        for kind, data, detail in results:
+            modality = modality_of_file(data["source"]) or self._modality
+            widgets = widgets_for(modality)
+            cells, parts = row_texts(kind, data)
             self._add_row(widgets.file_cell(data["source"]), Path(data["source"]).name, *cells)
-            self._rows.append((heard, None))
-            for index, word in enumerate(words if len(words) > 1 else []):
-                where = f"   ↳ word {index + 1}, {word['start_s']:.2f}–{word['end_s']:.2f} s"
-                self._add_row(QTableWidgetItem(), where, f"{word['label']}  ({word['top'][0]['probability']:.1%})",
-                              _top_text(word["top"]))
-                self._rows.append((heard, index))
+            self._table.setRowHeight(self._table.rowCount() - 1, widgets.file_row_height)
+            self._rows.append((modality, detail, None))
+            for index, texts in enumerate(parts):
+                self._add_row(QTableWidgetItem(), *texts)
+                self._table.setRowHeight(self._table.rowCount() - 1, TEXT_ROW)
+                self._rows.append((modality, detail, index))
+            if modality not in shown:
+                shown.append(modality)
         self._table.resizeColumnsToContents()
-        self._status.setText(f"{len(results)} file(s) classified with {Path(self._model_path).name}."
-                             + (widgets.select_hint if results else ""))
+        hints = "".join(dict.fromkeys(widgets_for(m).select_hint for m in shown))
+        self._status.setText(f"{len(results)} file(s) classified with {Path(self._model_path).name}." + hints)
         if results:
             self._table.setCurrentCell(0, 1)
         self.predictions_shown.emit(len(results))
@@ -187,13 +218,16 @@ class FilesTestWidget(QWidget):
 
     @Slot(int, int, int, int)
     def _on_current_cell_changed(self, row: int, _column: int, _previous_row: int, _previous_column: int) -> None:
-        if self.detail is None or not 0 <= row < len(self._rows):
+        if not 0 <= row < len(self._rows):
             return
-        heard, word = self._rows[row]
-        if heard is None:
+        modality, detail, part = self._rows[row]
+        self._show_detail(widgets_for(modality).file_detail or widgets_for(self._modality).file_detail)
+        if self.detail is None:
+            return
+        if detail is None or widgets_for(modality).file_detail is not type(self.detail):
             self.detail.clear()
         else:
-            self.detail.show_prediction(heard, word, self._class_names)
+            self.detail.show_prediction(detail, part, self._class_names)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -202,17 +236,32 @@ class FilesTestWidget(QWidget):
     def _show_modality(self) -> None:
         """Header, row height, prompt and detail view for the model's modality."""
         widgets = widgets_for(self._modality)
+        readable = self._readable_modalities()
         self._table.setHorizontalHeaderLabels((widgets.label, "File", "Prediction", "Top classes"))
         self._table.verticalHeader().setDefaultSectionSize(widgets.file_row_height)
-        self._status.setText(f"Open or drop {widgets.noun} files here to classify them with the selected model."
-                             + widgets.files_hint)
+        self._status.setText(f"Open or drop {' or '.join(widgets_for(m).noun for m in readable)} files here to "
+                             "classify them with the selected model."
+                             + "".join(widgets_for(m).files_hint for m in readable))
+        self._show_detail(widgets.file_detail)
+        if self.detail is not None:
+            self.detail.clear()
+
+    def _readable_modalities(self) -> list[str]:
+        """The modalities whose files the model reads: its own first, then those that name it."""
+        others = [name for name, widgets in MODALITY_WIDGETS.items()
+                  if name != self._modality and self._modality in widgets.file_models]
+        return [self._modality, *others]
+
+    def _show_detail(self, kind: type[QWidget] | None) -> None:
+        """Show the detail view of class ``kind`` under the table (made on first use), or none."""
+        if self.detail is not None and type(self.detail) is kind:
+            return
         if self.detail is not None:
             self.detail.hide()
         self.detail = None
-        if widgets.file_detail is not None:
-            if widgets.file_detail not in self._details:
-                self._details[widgets.file_detail] = widgets.file_detail(self)
-                self._layout.addWidget(self._details[widgets.file_detail], 1)
-            self.detail = self._details[widgets.file_detail]
-            self.detail.clear()
+        if kind is not None:
+            if kind not in self._details:
+                self._details[kind] = kind(self)
+                self._layout.addWidget(self._details[kind], 1)
+            self.detail = self._details[kind]
             self.detail.show()
