@@ -195,7 +195,8 @@ def test_evaluate_json(trained, dataset, capsys):
     assert report["num_samples"] == 60
     assert len(report["confusion_matrix"]) == 3 and sum(map(sum, report["confusion_matrix"])) == 60
     assert [c["class"] for c in report["per_class"]] == ["a_hbar", "b_vbar", "c_blob"]
-    assert 0.0 <= report["accuracy"] <= 1.0
+    correct = sum(report["confusion_matrix"][i][i] for i in range(3))
+    assert report["accuracy"] == pytest.approx(correct / 60)  # the figure agrees with its own matrix
 
 
 def test_evaluate_text_prints_a_confusion_matrix(trained, dataset, capsys):

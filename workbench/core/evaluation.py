@@ -168,11 +168,12 @@ def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256) -> dic
     from workbench.core.data.pipeline import make_tf_dataset
     from workbench.core.data.scan import display_path, scan_dataset
     from workbench.core.errors import DatasetError, WorkbenchError
+    from workbench.core.modality import refuse_other_modality
 
     report = scan_dataset(data_path)
-    if report.modality != predictor.modality:
-        raise DatasetError(f"Expected {predictor.handler.noun} files for this {predictor.handler.noun} model. "
-                           f"Received: {report.modality} files in {display_path(report.path)}")
+    noun = predictor.handler.noun
+    refuse_other_modality(report.modality, predictor.modality, f"Expected {noun} files for this {noun} model",
+                          display_path(report.path))
     subset = evaluation_subset(report, predictor.class_names)
     if not len(subset):
         raise DatasetError(f"Expected readable samples to evaluate on. Received: none in {display_path(report.path)} "

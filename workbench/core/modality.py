@@ -134,6 +134,13 @@ def modality_of_sidecar(sidecar: dict[str, Any]) -> Modality:
     return get_modality(sidecar.get("modality"))
 
 
+def refuse_other_modality(received: str, expected: str, expectation: str, path: object) -> None:
+    """The one check that a dataset is of the modality a template or model takes; ``expectation``
+    says who expects what (the first half of the "Expected … Received: …" message)."""
+    if received != expected:
+        raise DatasetError(f"{expectation}. Received: {received} files in {path}")
+
+
 def accepted_extensions() -> frozenset[str]:
     """Every file suffix some modality reads."""
     return frozenset().union(*(m.extensions for m in all_modalities()))

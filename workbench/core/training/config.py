@@ -13,7 +13,7 @@ from workbench.core.augmentation import augmentation_spec_class
 from workbench.core.data.pipeline import split_dataset
 from workbench.core.data.scan import ScanReport, scan_dataset
 from workbench.core.errors import DatasetError
-from workbench.core.modality import get_modality
+from workbench.core.modality import get_modality, refuse_other_modality
 from workbench.core.templates import get_template
 
 # Which layers train in a phase: None (as the template built them), "all", the names of the layers
@@ -134,10 +134,8 @@ def prepare(config: TrainConfig) -> RunSetup:
         raise DatasetError(f"{spec.train_unavailable}. Received: template '{spec.id}' on {config.data}")
     hp = spec.resolve_hparams(config.hparams)
     report = config.scan or scan_dataset(config.data)
-    if report.modality != spec.modality:
-        raise DatasetError(
-            f"Template '{spec.id}' expects {spec.modality} data. Received: {report.modality} files in {report.path}"
-        )
+    refuse_other_modality(report.modality, spec.modality, f"Template '{spec.id}' expects {spec.modality} data",
+                          report.path)
     modality = get_modality(spec.modality)
     augmentation = augmentation_for(spec.modality, config.augmentation)
     split = split_dataset(report, val_fraction=config.val_split, group_regex=config.group_regex, seed=hp["seed"],
