@@ -43,16 +43,23 @@ def cmd_templates(args: argparse.Namespace) -> int:
         note = "" if t.can_train else f"  (cannot train yet: {t.train_unavailable})"
         print(f"{t.id:<24} {t.modality:<6} {shape:<16} {t.title}{note}")
         print(f"{'':<24} {t.description}")
+        if t.default_augmentation:
+            recipe = " ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                              for k, v in t.default_augmentation.items())
+            print(f"{'':<24} default augmentation (without --augment): {recipe}")
     return 0
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from workbench.core.data import scan_dataset
     from workbench.core.data.scan import display_path
+    from workbench.core.data.split import group_names, suggested_group_regex
 
     report = scan_dataset(args.data)
+    group_regex = suggested_group_regex(report)  # UCF101-style names: clips of one recording stay together
+    num_groups = len(group_names(report.files, group_regex)) if group_regex else None
     if args.json:
-        _print_json(report.to_dict())
+        _print_json({**report.to_dict(), "suggested_group_regex": group_regex, "suggested_groups": num_groups})
         return 0
     print(f"{display_path(report.path)}: {report.kind}, {report.modality}, {report.num_samples} samples in "
           f"{len(report.class_names)} classes")
@@ -67,6 +74,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         named = [f"{what}: {text}" for what, text in zip(("sample rates", "frame rates"), rates) if text]
         print(f"  durations {stats['duration_min']:.2f} / {stats['duration_median']:.2f} / "
               f"{stats['duration_max']:.2f} s (min / median / max)" + "".join(f"; {n}" for n in named))
+    if group_regex:
+        print(f"  file names show groups: suggested split  --group-regex {shlex.quote(group_regex)}  "
+              f"({num_groups} groups; no group on both sides)")
     for line in report.lines():
         print(f"  {line}")
     return 0
@@ -350,7 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hparam", action="append", metavar="KEY=VALUE", help="any other template hyperparameter")
     p.add_argument("--augment", nargs="*", metavar="KEY=VALUE",
                    help="images: e.g. rotation=10 zoom=0.1 horizontal_flip=true; "
-                   "sound: e.g. time_shift=0.1 speed=0.1 gain_db=6 noise=0.5 freq_mask=8 time_mask=10")
+                   "sound: e.g. time_shift=0.1 speed=0.1 gain_db=6 noise=0.5 freq_mask=8 time_mask=10; "
+                   "video: e.g. zoom=0.4 horizontal_flip=true speed=0.4. Without --augment a template's own "
+                   "default applies (`workbench templates` lists it); `--augment none` turns it off")
     p.add_argument("--val-split", type=float, help=f"validation fraction (default {DEFAULT_VAL_SPLIT})")
     p.add_argument("--group-regex", help="regex on file names giving a group kept on one side of the split")
     p.add_argument("--val-groups", metavar="G1,G2",

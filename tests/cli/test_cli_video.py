@@ -65,11 +65,40 @@ def test_scan_prints_clip_lengths_and_frame_rates(clips):
     assert json.loads(out)["file_statistics"]["frame_sizes"] == {"16x16": 8}
 
 
+@pytest.fixture(scope="module")
+def ucf_clips(tmp_path_factory) -> Path:
+    """UCF101-style names, ``v_<Class>_g<GG>_c<CC>.avi``: 3 groups of 2 clips in each of 2 classes."""
+    root = write_video_dataset(tmp_path_factory.mktemp("cli-video-ucf") / "clips", {"a_hbar": 6, "b_vbar": 6},
+                               size=16, frames=4)
+    for cls in ("a_hbar", "b_vbar"):
+        for i in range(6):
+            (root / cls / f"{cls}_{i}.avi").rename(root / cls / f"v_{cls}_g{i // 2 + 1:02d}_c{i % 2 + 1:02d}.avi")
+    return root
+
+
+def test_scan_suggests_the_group_split_when_the_names_show_groups(ucf_clips, clips):
+    code, out, _ = in_process(["scan", str(ucf_clips)])
+    assert code == 0 and "12 samples in 2 classes" in out
+    assert ("  file names show groups: suggested split  --group-regex '_g(\\d+)_'  "
+            "(3 groups; no group on both sides)\n") in out, out
+    code, out, _ = in_process(["scan", str(ucf_clips), "--json"])
+    report = json.loads(out)
+    assert (report["suggested_group_regex"], report["suggested_groups"]) == (r"_g(\d+)_", 3)
+    # Plain names (a_hbar_0.avi): no groups, no suggestion.
+    code, out, _ = in_process(["scan", str(clips)])
+    assert code == 0 and "file names show groups" not in out and "--group-regex" not in out
+    code, out, _ = in_process(["scan", str(clips), "--json"])
+    assert json.loads(out)["suggested_group_regex"] is None
+
+
 def test_the_sidecar_records_how_clips_are_read(model):
     sidecar = json.loads(model.with_suffix(".json").read_text())
     assert sidecar["modality"] == "video" and sidecar["input_shape"] == [4, 16, 16, 3]
     assert {k: sidecar["preprocessing"][k] for k in ("kind", "frames", "size", "channels", "window_s", "hop_s")} == \
         {"kind": "video", "frames": 4, "size": [16, 16], "channels": 3, "window_s": 1.0, "hop_s": 0.5}
+    # Trained without --augment: the template's recipe applied, and the sidecar says so.
+    assert sidecar["augmentation"] == {"modality": "video", "zoom": 0.4, "horizontal_flip": True, "brightness": 0.4,
+                                       "contrast": 0.5, "speed": 0.4}
 
 
 def test_predict_prints_the_clip_s_label_and_one_line_per_window(model, long_clip, clips):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.helpers import write_image_dataset
 from workbench.core.data.pipeline import split_dataset
 from workbench.core.data.scan import scan_dataset
-from workbench.core.data.split import group_of, group_split, stratified_split
+from workbench.core.data.split import group_names, group_of, group_split, stratified_split, suggested_group_regex
 from workbench.core.errors import DatasetError
 
 # Class-sorted, unequal classes: the layout a folder scan produces.
@@ -155,3 +156,20 @@ def test_split_dataset_needs_two_classes(tmp_path):
     report = scan_dataset(write_image_dataset(tmp_path / "d", {"only": 6}), verify=False)
     with pytest.raises(DatasetError, match="at least 2 classes"):
         split_dataset(report)
+
+
+UCF_NAMES = [f"/d/{c}/v_{c}_g{g:02d}_c{k:02d}.avi"
+             for c in ("Punch", "PushUps") for g in (8, 9, 10) for k in (1, 2)]
+
+
+def test_the_group_regex_is_suggested_by_the_report_s_modality_only():
+    video = SimpleNamespace(kind="folder", modality="video", files=UCF_NAMES, subsets=["train"] * len(UCF_NAMES))
+    assert suggested_group_regex(video) == r"_g(\d+)_"
+    assert group_names(video.files, r"_g(\d+)_") == ["08", "09", "10"]
+    # The same names in a modality without the capability, arrays, or a split fixed by folders: none.
+    assert suggested_group_regex(SimpleNamespace(**{**vars(video), "modality": "image"})) is None
+    assert suggested_group_regex(SimpleNamespace(**{**vars(video), "kind": "npz"})) is None
+    presplit = SimpleNamespace(**{**vars(video), "kind": "presplit", "subsets": ["train", "val"] * 6})
+    assert suggested_group_regex(presplit) is None
+    plain = SimpleNamespace(**{**vars(video), "files": [f"/d/a/clip_{i}.avi" for i in range(12)]})
+    assert suggested_group_regex(plain) is None

@@ -30,7 +30,13 @@ def augmentation_spec_class(modality: str):
 
 
 def augmentation_from_pairs(pairs: list[str] | None, modality: str):
-    """``--augment key=value`` pairs parsed into the spec for ``modality``."""
+    """``--augment key=value`` pairs parsed into the spec for ``modality``; ``none`` (or no pairs) is an
+    empty spec, i.e. no augmentation, and ``None`` (no ``--augment`` at all) stays None: the template's
+    default then applies."""
+    if pairs is None:
+        return None
+    if [p.strip().lower() for p in pairs] == ["none"]:
+        pairs = []
     return augmentation_spec_class(modality).from_pairs(pairs)
 
 

@@ -52,6 +52,33 @@ class AppState(QObject):
         if template_id != self.template_id:
             self.template_id = template_id
             self.template_changed.emit(template_id)
+            self._offer_template_augmentation()
+
+    def template_augmentation_default(self):
+        """The chosen template's default augmentation (its recipe) as a spec, or None when it has none."""
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.templates import get_template
+
+        try:
+            template = get_template(self.template_id)
+        except WorkbenchError:  # a plug-in template that is not installed: the Model panel says so
+            return None
+        return template.augmentation_default() if template.default_augmentation else None
+
+    def set_augmentation_for_template(self, spec) -> None:
+        """Set the augmentation of ``spec``'s kind (images, sound or video)."""
+        setter = {type(self.augmentation): self.set_augmentation,
+                  type(self.audio_augmentation): self.set_audio_augmentation,
+                  type(self.video_augmentation): self.set_video_augmentation}[type(spec)]
+        setter(spec)
+
+    def _offer_template_augmentation(self) -> None:
+        # A template that comes with a recipe (video_cnn_gru: its defaults were measured with strong
+        # augmentation) brings it, as the CLI applies it without --augment; options someone has set are
+        # kept (a project's own are set after its template when it is opened).
+        recipe = self.template_augmentation_default()
+        if recipe is not None and not self.augmentation_for_template().enabled:
+            self.set_augmentation_for_template(recipe)
 
     def set_hparams(self, hparams: dict[str, Any]) -> None:
         if hparams != self.hparams:

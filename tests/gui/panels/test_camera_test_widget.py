@@ -164,10 +164,6 @@ def test_reads_a_handwritten_digit_held_up_to_the_camera(qtbot, make_tab, digit_
     assert f"Saved {DIGIT}/{path.name}" in tab.collect.status_text()
 
 
-@pytest.mark.xfail(strict=True, reason="mnist_style subtracts one background level (the border's median) and "
-                   "boxes every pixel above 2/255: sensor noise or uneven light makes the box the whole frame, "
-                   "so the digit shrinks to a few pixels. Known limitation of the shared preparation (reported); "
-                   "this test turns green, and must lose its xfail, once core/image/digits.py handles photos.")
 def test_a_digit_under_real_camera_noise_and_uneven_light_is_read(cache):
     predictor = cache.get(str(MODEL))
     rng = np.random.default_rng(0)

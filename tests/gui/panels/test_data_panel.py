@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (
     QApplication, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton, QWidget,
 )
 
-from tests.helpers import write_image_dataset
+from tests.helpers import write_image_dataset, write_video_dataset
 from tests.paths import MNIST_FOLDERS_SMALL, require_shared
 from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.settings_keys import RECENT_DATASETS
@@ -217,3 +217,54 @@ def test_files_passed_over_are_listed_with_why(qtbot, panel, tmp_path):
     texts = [listing.item(i).text() for i in range(listing.count())]
     assert listing.isVisible() and len(texts) == 2, texts
     assert any("notes.txt" in t for t in texts) and any(".cache" in t for t in texts), texts
+
+
+UCF_REGEX = r"_g(\d+)_"
+
+
+def write_ucf_style_clips(root, groups: int = 3):
+    """UCF101-style names, ``v_<Class>_g<GG>_c<CC>.avi``: ``groups`` groups of 2 clips per class."""
+    pytest.importorskip("cv2")
+    write_video_dataset(root, {"a_hbar": 2 * groups, "b_vbar": 2 * groups}, size=16, frames=4)
+    for cls in ("a_hbar", "b_vbar"):
+        for i in range(2 * groups):
+            (root / cls / f"{cls}_{i}.avi").rename(root / cls / f"v_{cls}_g{i // 2 + 1:02d}_c{i % 2 + 1:02d}.avi")
+    return root
+
+
+def test_grouped_file_names_fill_in_the_suggested_group_regex(qtbot, panel, state, tmp_path):
+    edit = child(panel, QLineEdit, "dataGroupRegexEdit")
+    note = child(panel, QLabel, "dataGroupRegexNote")
+    assert edit.text() == "" and not note.isVisible()
+    grouped = write_ucf_style_clips(tmp_path / "ucf")
+    load(qtbot, panel, grouped)
+    assert edit.text() == UCF_REGEX and state.group_regex == UCF_REGEX  # recorded for the project too
+    assert note.isVisible() and "Suggested from the file names (3 groups)" in note.text()
+    label = child(panel, QLabel, "dataSplitPreviewLabel")
+    qtbot.waitUntil(lambda: "none on both sides" in label.text(), timeout=SCAN_TIMEOUT_MS)
+
+    # A folder whose names show no groups: the earlier suggestion does not fit it and goes.
+    plain = write_video_dataset(tmp_path / "plain", {"a_hbar": 3, "b_vbar": 3}, size=16, frames=4)
+    load(qtbot, panel, plain)
+    assert edit.text() == "" and state.group_regex == "" and not note.isVisible()
+
+    # Cleared by the user, a suggestion is not offered again for that folder.
+    load(qtbot, panel, grouped)
+    assert edit.text() == UCF_REGEX
+    edit.clear()
+    assert not note.isVisible()
+    load(qtbot, panel, grouped)
+    assert edit.text() == "" and state.group_regex == "" and not note.isVisible()
+
+
+def test_the_suggestion_never_replaces_a_typed_or_project_regex(qtbot, panel, state, tmp_path):
+    grouped = write_ucf_style_clips(tmp_path / "ucf")
+    edit = child(panel, QLineEdit, "dataGroupRegexEdit")
+    note = child(panel, QLabel, "dataGroupRegexNote")
+    qtbot.keyClicks(edit, "_c(\\d+)")  # typed by the user before the scan
+    load(qtbot, panel, grouped)
+    assert edit.text() == "_c(\\d+)" and state.group_regex == "_c(\\d+)" and not note.isVisible()
+
+    state.set_split(0.25, "^v_([a-z]+)_")  # as a loaded project does, before it scans its dataset
+    load(qtbot, panel, grouped)
+    assert edit.text() == "^v_([a-z]+)_" and state.group_regex == "^v_([a-z]+)_" and not note.isVisible()

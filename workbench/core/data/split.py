@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from workbench.core.errors import DatasetError
+from workbench.core.modality import get_modality
 
 
 def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +88,30 @@ def group_split(
         taken += int((group_array == group).sum())
     is_val = np.isin(group_array, list(chosen))
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def suggested_group_regex(report: Any) -> str | None:
+    """The group regex a scanned dataset's file names call for (UCF101's ``_g(\\d+)_``), or None.
+
+    The report's modality is asked (its optional ``suggested_group_regex``); None for modalities
+    without that capability, for ``.npz`` arrays, and for pre-split folders whose validation folder
+    already fixes the split.
+    """
+    if getattr(report, "kind", None) == "npz":
+        return None
+    if getattr(report, "kind", None) == "presplit" and "val" in set(getattr(report, "subsets", []) or []):
+        return None
+    try:
+        suggest = getattr(get_modality(getattr(report, "modality", None)), "suggested_group_regex", None)
+    except DatasetError:  # a modality nobody registered: nothing to suggest
+        return None
+    return suggest(report) if suggest is not None else None
+
+
+def group_names(files: list[str], group_regex: str) -> list[str]:
+    """The distinct groups ``group_regex`` finds in the file names, sorted (names without one are left out)."""
+    pattern = re.compile(group_regex)
+    return sorted({g for g in (group_of(f, pattern) for f in files) if g is not None})
 
 
 def split_counts(labels: np.ndarray, indices: np.ndarray, class_names: list[str]) -> dict[str, int]:

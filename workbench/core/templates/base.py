@@ -151,12 +151,27 @@ class TemplateSpec:
     #: Why this template cannot be trained yet ("" = it can). None (the default) follows its modality
     #: (``Modality.train_unavailable``), so a template of a modality without training says so too.
     training_unavailable: str | None = None
+    #: The augmentation a run of this template gets when none is given (its modality's spec as a dict,
+    #: e.g. ``{"zoom": 0.4, "horizontal_flip": True}``): the recipe its defaults were measured with.
+    #: Empty = none. ``--augment`` with no pairs (or ``none``) turns it off.
+    default_augmentation: dict[str, Any] = field(default_factory=dict)
+    #: For templates trained in several phases (transfer learning: the head, then the top blocks): the
+    #: phases as dicts of :class:`~workbench.core.training.config.Phase` fields. None = one phase.
+    phases_from_hparams: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         from workbench.core.modality import modality_names
 
         if self.modality not in modality_names():  # built-ins and any registered by a third party
             raise TemplateError(f"Expected a modality in {', '.join(modality_names())}. Received: {self.modality!r}")
+        if self.default_augmentation:
+            self.augmentation_default()  # a misspelt or out-of-range option fails when the template is made
+
+    def augmentation_default(self):
+        """The template's default augmentation as its modality's spec (an empty spec when it has none)."""
+        from workbench.core.augmentation import augmentation_from_dict
+
+        return augmentation_from_dict({**self.default_augmentation, "modality": self.modality})
 
     @property
     def train_unavailable(self) -> str:
@@ -229,4 +244,12 @@ class TemplateSpec:
             "training_unavailable": self.train_unavailable,
             "preprocessing": dict(self.preprocessing),
             "hyperparameters": [hp.to_dict() for hp in self.hyperparameters],
+            "default_augmentation": dict(self.default_augmentation),
+            "phases": self.phases_for(),
         }
+
+    def phases_for(self, hp: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+        """The phases a run with ``hp`` trains in (dicts of Phase fields), or None for one phase."""
+        if self.phases_from_hparams is None:
+            return None
+        return self.phases_from_hparams(self.resolve_hparams(hp))

@@ -137,28 +137,35 @@ def prepare(config: TrainConfig) -> RunSetup:
     refuse_other_modality(report.modality, spec.modality, f"Template '{spec.id}' expects {spec.modality} data",
                           report.path)
     modality = get_modality(spec.modality)
-    augmentation = augmentation_for(spec.modality, config.augmentation)
+    augmentation = augmentation_for(spec.modality, config.augmentation, spec.augmentation_default())
     split = split_dataset(report, val_fraction=config.val_split, group_regex=config.group_regex, seed=hp["seed"],
                           val_groups=config.val_groups)
     input_shape = tuple(config.input_shape or spec.input_shape_for(hp))
     return RunSetup(config, spec, hp, report, modality, augmentation, split, input_shape,
-                    spec.preprocessing_for(hp, input_shape), plan_phases(config, hp))
+                    spec.preprocessing_for(hp, input_shape), plan_phases(config, hp, spec))
 
 
-def plan_phases(config: TrainConfig, hp: dict[str, Any]) -> list[Phase]:
-    """The run's phases: the config's own, or one phase "train" of the hyperparameters' epochs and rate."""
-    if config.phases:
-        if any(phase.epochs < 1 for phase in config.phases):
+def plan_phases(config: TrainConfig, hp: dict[str, Any], spec=None) -> list[Phase]:
+    """The run's phases: the config's own, else the template's (transfer learning: head, then fine-tune),
+    else one phase "train" of the hyperparameters' epochs and rate."""
+    phases = config.phases
+    if not phases and spec is not None and spec.phases_from_hparams is not None:
+        phases = [Phase(**entry) for entry in spec.phases_from_hparams(hp)]
+    if phases:
+        if any(phase.epochs < 1 for phase in phases):
             raise ValueError(f"Expected at least 1 epoch per phase. Received: "
-                             f"{[(p.name, p.epochs) for p in config.phases]}")
-        return list(config.phases)
+                             f"{[(p.name, p.epochs) for p in phases]}")
+        return list(phases)
     return [Phase("train", hp["epochs"], hp["learning_rate"])]
 
 
-def augmentation_for(modality: str, given: Any):
-    """The run's augmentation spec for ``modality``; an empty spec of the other kind means none."""
+def augmentation_for(modality: str, given: Any, default: Any = None):
+    """The run's augmentation spec for ``modality``: ``given``, or ``default`` (the template's recipe)
+    when none is given (None); an empty spec of the other kind means none."""
     expected = augmentation_spec_class(modality)
-    if given is None or (not isinstance(given, expected) and not given.enabled):
+    if given is None:
+        return default if isinstance(default, expected) else expected()
+    if not isinstance(given, expected) and not given.enabled:
         return expected()
     if not isinstance(given, expected):
         default = type(given)().to_dict()

@@ -6,26 +6,57 @@ frames a second) and kept as an uncompressed ``.npz`` under ``$WORKBENCH_CACHE_D
 the file's content and the decode settings: a renamed copy hits the cache, an edited file does not.
 Entries are written atomically; one that cannot be read is decoded again. An unwritable cache folder
 costs speed, never a run.
+
+The cache holds at most :func:`cache_limit` bytes (2 GiB, or ``$WORKBENCH_VIDEO_CACHE_MB`` MiB; 0
+turns the cache off: clips are decoded every time, nothing is read or written). When a write may have
+taken the folder past that (a process measures it at its first write, then when its own writes add up
+past the limit, and at least once a minute), the least recently used entries are deleted until it is
+under the limit (a hit refreshes an entry's modification time); the entry just written is kept, and a
+clip too large for the limit on its own is not kept. Only the cache's own entries (and
+temporary files that writes killed over an hour ago left behind) are ever deleted: nothing else in the
+folder is touched or counted. Several processes may share the folder and prune it at the same time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.video.clips import VideoConfig, convert_frame
 
 #: Bumped when what an entry holds changes, so old entries are never read as new ones.
 CACHE_VERSION = 1
 _HASH_CHUNK = 1 << 20
 
+#: The environment variable that sets the cache's size limit, in MiB (0: no cache).
+LIMIT_ENV = "WORKBENCH_VIDEO_CACHE_MB"
+DEFAULT_LIMIT_MB = 2048
+_MB = 1 << 20
+#: An entry's name (what :func:`cache_key` makes, any version) and a write's temporary file
+#: (:func:`workbench.core.atomic.atomic_path`): the only files the cache ever deletes.
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}-v\d+-\d+x\d+x\d+-[0-9.e+-]+fps\.npz")
+_TEMP_NAME = re.compile(r"\.(?P<entry>.+)\.[^.]+\.tmp\.npz")
+#: A temporary file older than this was left by a killed write (a write takes seconds).
+STALE_TEMP_S = 3600.0
+#: How often the folder is measured again while this process's own writes keep it under the limit
+#: (other processes may be writing to it too).
+_RESCAN_S = 60.0
+
 _lock = threading.Lock()
 _hashes: dict[tuple[str, int, int], str] = {}
+_prune_lock = threading.Lock()
+#: Per cache folder: (the entries' bytes at the last measurement plus this process's writes since,
+#: when it was measured).
+_estimates: dict[str, tuple[int, float]] = {}
 #: Clips decoded from their files in this process (tests and benchmarks read it).
 decode_count = 0
 
@@ -52,6 +83,42 @@ def cache_dir() -> Path:
         return Path(root).expanduser() / "video"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "workbench" / "video"
+
+
+def cache_limit() -> int:
+    """The cache's size limit in bytes: ``$WORKBENCH_VIDEO_CACHE_MB`` MiB (default 2048; 0: no cache)."""
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LIMIT_MB * _MB
+    try:
+        megabytes = float(text)
+    except ValueError:
+        megabytes = math.nan
+    if not math.isfinite(megabytes) or megabytes < 0:
+        raise WorkbenchError(f"Expected {LIMIT_ENV} to be a size in MiB: a number of at least 0 "
+                             f"(0 turns the video cache off). Received: {text!r}")
+    return int(megabytes * _MB)
+
+
+def cache_usage() -> tuple[int, int]:
+    """(entries, bytes) of the decoded clips in the cache folder (nothing else there is counted)."""
+    entries = _entries(cache_dir())
+    return len(entries), sum(size for _, size, _ in entries)
+
+
+def clear_cache() -> tuple[int, int]:
+    """Delete every entry (and leftover temporary files of killed writes); nothing else in the folder.
+    Returns the (entries, bytes) deleted."""
+    folder = cache_dir()
+    _remove_stale_temps(folder)
+    count = total = 0
+    for path, size, _ in _entries(folder):
+        if _remove(path):
+            count += 1
+            total += size
+    with _lock:
+        _estimates.pop(os.fspath(folder), None)
+    return count, total
 
 
 def file_hash(path: str | os.PathLike) -> str:
@@ -101,16 +168,24 @@ def decode_clip(path: str | os.PathLike, config: VideoConfig) -> DecodedClip:
 
 
 def cached_clip(path: str | os.PathLike, config: VideoConfig) -> DecodedClip:
-    """The decoded clip from the cache, decoding (and caching) it the first time."""
+    """The decoded clip from the cache, decoding (and caching) it the first time; with a limit of 0
+    (``WORKBENCH_VIDEO_CACHE_MB=0``) it is decoded every time and the cache is not touched."""
+    limit = cache_limit()
+    if limit == 0:
+        return decode_clip(path, config)
     try:
         entry = cache_dir() / f"{cache_key(path, config)}.npz"
     except OSError:
         return decode_clip(path, config)  # the decoder says what is wrong with the file
     clip = _read_entry(entry)
     if clip is not None:
+        _touch(entry)
         return clip
     clip = decode_clip(path, config)
-    _write_entry(entry, clip)
+    if clip.frames.nbytes + clip.times.nbytes <= limit:  # else it could never fit
+        size = _write_entry(entry, clip)
+        if size is not None:
+            _after_write(entry, size, limit)
     return clip
 
 
@@ -124,12 +199,108 @@ def _read_entry(entry: Path) -> DecodedClip | None:
         return None
 
 
-def _write_entry(entry: Path, clip: DecodedClip) -> None:
+def _write_entry(entry: Path, clip: DecodedClip) -> int | None:
+    """Write ``entry`` atomically; its size, or None when it could not be written."""
     from workbench.core.atomic import atomic_path
 
     try:
-        with atomic_path(entry) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, frames=clip.frames, times=clip.times, fps=np.float64(clip.fps),
-                     num_frames=np.int64(clip.num_frames))
+        with atomic_path(entry) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, frames=clip.frames, times=clip.times, fps=np.float64(clip.fps),
+                         num_frames=np.int64(clip.num_frames))
+            size = os.stat(tmp).st_size
     except OSError:
-        pass  # an unwritable or full cache folder: the next epoch decodes again
+        return None  # an unwritable or full cache folder: the next epoch decodes again
+    return size
+
+
+def _touch(entry: Path) -> None:
+    """Mark ``entry`` as just used (its modification time is what pruning goes by)."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass  # pruned meanwhile, or a read-only cache: only the order of pruning suffers
+
+
+def _after_write(entry: Path, size: int, limit: int) -> None:
+    """Prune the folder when this write may have taken it past ``limit`` (or it was last measured
+    over :data:`_RESCAN_S` ago, or never by this process); remove the entry if it alone exceeds it."""
+    if size > limit:
+        _remove(entry)
+        return
+    folder = os.fspath(entry.parent)
+    now = time.monotonic()
+    with _lock:
+        known = _estimates.get(folder)
+        if known is not None and known[0] + size <= limit and now - known[1] < _RESCAN_S:
+            _estimates[folder] = (known[0] + size, known[1])
+            return
+    total = prune(entry.parent, limit, keep=entry)
+    with _lock:
+        _estimates[folder] = (total, now)
+
+
+def prune(folder: Path, limit: int, keep: Path | None = None) -> int:
+    """Delete the least recently used entries of ``folder`` until they hold at most ``limit`` bytes,
+    never ``keep``; and temporary files older than :data:`STALE_TEMP_S`. Returns the bytes left.
+    Files another process deletes meanwhile are taken as deleted."""
+    with _prune_lock:  # one pruning at a time in this process; other processes may prune too
+        _remove_stale_temps(folder)
+        entries = _entries(folder)
+        total = sum(size for _, size, _ in entries)
+        for path, size, _ in sorted(entries, key=lambda e: (e[2], e[0].name)):
+            if total <= limit:
+                break
+            if keep is not None and path.name == keep.name:
+                continue
+            if _remove(path):
+                total -= size
+        return total
+
+
+def _entries(folder: Path) -> list[tuple[Path, int, int]]:
+    """(path, bytes, modification time in ns) of each entry in ``folder``."""
+    found = []
+    try:
+        with os.scandir(folder) as listing:
+            for item in listing:
+                if not _ENTRY_NAME.fullmatch(item.name):
+                    continue
+                try:
+                    if not item.is_file(follow_symlinks=False):
+                        continue
+                    stat = item.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # deleted meanwhile
+                found.append((Path(item.path), stat.st_size, stat.st_mtime_ns))
+    except OSError:
+        return []  # no cache folder (yet), or one that cannot be read
+    return found
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    cutoff = time.time() - STALE_TEMP_S
+    try:
+        with os.scandir(folder) as listing:
+            temps = [item for item in listing if (m := _TEMP_NAME.fullmatch(item.name))
+                     and _ENTRY_NAME.fullmatch(m["entry"])]
+    except OSError:
+        return
+    for item in temps:
+        try:
+            if item.is_file(follow_symlinks=False) and item.stat(follow_symlinks=False).st_mtime < cutoff:
+                _remove(Path(item.path))
+        except OSError:
+            continue
+
+
+def _remove(path: Path) -> bool:
+    """Delete ``path``: True once it is gone (by us or by another process pruning too), False when it
+    cannot be deleted."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True

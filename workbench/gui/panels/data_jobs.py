@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench.core.data.pipeline import split_dataset
 from workbench.core.data.scan import ScanCancelled, ScanReport, load_npz, scan_dataset
-from workbench.core.data.split import group_of
+from workbench.core.data.split import group_names, group_of, suggested_group_regex
 from workbench.core.errors import DatasetError
 from workbench.core.image.io import read_image
 
@@ -34,12 +34,20 @@ SPLIT_METHOD_TEXT = {
 
 @dataclass
 class LoadedDataset:
-    """A scan report plus a few small images per class for the thumbnail grid."""
+    """A scan report plus a few small images per class for the thumbnail grid.
+
+    ``scanned``: the folder was scanned now (False: a report from elsewhere, a loaded project's, was
+    only given its thumbnails). ``suggested_group_regex``: the group regex the file names call for
+    (UCF101-style ``_g(\\d+)_``), asked of the report's modality, with the ``suggested_groups`` it finds.
+    """
 
     path: str
     report: ScanReport
     thumbnails: dict[str, list[np.ndarray]] = field(default_factory=dict)
     thumbnail_names: dict[str, list[str]] = field(default_factory=dict)
+    scanned: bool = True
+    suggested_group_regex: str | None = None
+    suggested_groups: int = 0
 
 
 @dataclass
@@ -53,13 +61,17 @@ class SplitPreview:
 def load_dataset(path: str, report: ScanReport | None = None, *, thumbnail_modalities: Container[str] = (),
                  progress=None, cancel=None) -> LoadedDataset:
     """Scan ``path`` (unless ``report`` is given) and, for a modality in ``thumbnail_modalities``
-    (those whose samples are images), load the first few images of each class."""
+    (those whose samples are images), load the first few images of each class. The group regex the
+    file names suggest comes along (names only: cheap)."""
+    scanned = report is None
     if report is None:
         report = scan_dataset(path, progress=progress, cancel=cancel)
-    if report.modality not in thumbnail_modalities:
-        return LoadedDataset(path, report)
-    images, names = class_thumbnails(report, cancel=cancel)
-    return LoadedDataset(path, report, images, names)
+    regex = suggested_group_regex(report)
+    groups = len(group_names(report.files, regex)) if regex else 0
+    loaded = LoadedDataset(path, report, scanned=scanned, suggested_group_regex=regex, suggested_groups=groups)
+    if report.modality in thumbnail_modalities:
+        loaded.thumbnails, loaded.thumbnail_names = class_thumbnails(report, cancel=cancel)
+    return loaded
 
 
 def class_thumbnails(

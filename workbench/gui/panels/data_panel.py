@@ -58,6 +58,12 @@ class DataPanel(QWidget):
         self._scan_path = ""
         self._scanning = False
         self._shut_down = False
+        # The group regex this panel filled in from the file names, while the field still holds it
+        # (None once the user or a project changed it), and the dataset the user cleared one for.
+        self._suggested_regex: str | None = None
+        self._suggested_path = ""
+        self._declined_path = ""
+        self._recording_split = False  # True while this panel writes the split to the state
         self.scan_runner = TaskRunner("dataScanThread", self)
         self._split_runner = TaskRunner("dataSplitThread", self)
         self._split_timer = QTimer(self)
@@ -76,6 +82,7 @@ class DataPanel(QWidget):
         self._split_runner.failed.connect(self._on_split_preview_failed)
         self._val_spin.valueChanged.connect(self._on_split_controls_changed)
         self._regex_edit.textChanged.connect(self._on_split_controls_changed)
+        self._regex_edit.textChanged.connect(self._on_regex_edited)
         self._split_timer.timeout.connect(self._on_split_timer_timeout)
         state.dataset_changed.connect(self._on_dataset_changed)
         state.split_changed.connect(self._on_split_changed)
@@ -192,7 +199,9 @@ class DataPanel(QWidget):
         self._show_dataset(loaded)
         if self._state.scan is not loaded.report:
             self._state.set_dataset(loaded.path, loaded.report)
-        self._state.set_split(self._val_spin.value(), self._regex_edit.text())
+        if loaded.scanned:
+            self._offer_group_regex(loaded)
+        self._record_split(self._val_spin.value(), self._regex_edit.text())  # records a suggestion too
         recent_datasets.remember(loaded.path)
         self._reload_recent()
         self._split_timer.start()
@@ -222,12 +231,20 @@ class DataPanel(QWidget):
 
     @Slot(float, str)
     def _on_split_changed(self, val_fraction: float, group_regex: str) -> None:
+        if not self._recording_split:
+            self._forget_suggestion()  # a project's (or a new project's) split: the regex is no longer ours
         if abs(self._val_spin.value() - val_fraction) < 1e-9 and self._regex_edit.text() == group_regex:
             return
         with QSignalBlocker(self._val_spin), QSignalBlocker(self._regex_edit):
             self._val_spin.setValue(val_fraction)
             self._regex_edit.setText(group_regex)
         self._split_timer.start()
+
+    @Slot(str)
+    def _on_regex_edited(self, text: str) -> None:
+        if self._suggested_regex is not None and text.strip() != self._suggested_regex:
+            self._declined_path = self._suggested_path  # cleared or changed: not offered again for it
+            self._forget_suggestion()
 
     @Slot()
     def _on_split_controls_changed(self) -> None:
@@ -238,7 +255,7 @@ class DataPanel(QWidget):
         fraction, regex = self._val_spin.value(), self._regex_edit.text().strip()
         # The state mirrors the controls even when the regex is wrong: training then stops with the
         # same message the preview shows, instead of silently using an older split.
-        self._state.set_split(fraction, regex)
+        self._record_split(fraction, regex)
         error = data_jobs.group_regex_error(regex)
         if error is not None:
             self._split_runner.cancel()
@@ -268,6 +285,37 @@ class DataPanel(QWidget):
         set_message(self._status_label, f"Scanning {path}…" if report is None else "", "info")
         self.scan_runner.submit(partial(data_jobs.load_dataset, path, report,
                                         thumbnail_modalities=thumbnail_modalities()))
+
+    def _offer_group_regex(self, loaded: data_jobs.LoadedDataset) -> None:
+        """Fill in the group regex the file names suggest, when the field is empty (or still holds an
+        earlier suggestion); a regex the user typed or a project holds is never replaced."""
+        current = self._regex_edit.text().strip()
+        ours = self._suggested_regex is not None and current == self._suggested_regex
+        if current and not ours:
+            return
+        regex = loaded.suggested_group_regex
+        if regex is None or loaded.path == self._declined_path:
+            if ours:  # an earlier dataset's suggestion does not fit this one
+                self._forget_suggestion()
+                with QSignalBlocker(self._regex_edit):
+                    self._regex_edit.clear()
+            return
+        with QSignalBlocker(self._regex_edit):
+            self._regex_edit.setText(regex)
+        self._suggested_regex, self._suggested_path = regex, loaded.path
+        set_message(self._regex_note, f"Suggested from the file names ({loaded.suggested_groups} groups): all "
+                    "files of a group go to the same side. Clear it for a random split by class.", "info")
+
+    def _record_split(self, val_fraction: float, group_regex: str) -> None:
+        self._recording_split = True
+        try:
+            self._state.set_split(val_fraction, group_regex)
+        finally:
+            self._recording_split = False
+
+    def _forget_suggestion(self) -> None:
+        self._suggested_regex, self._suggested_path = None, ""
+        set_message(self._regex_note, "", "info")
 
     def _set_scanning(self, scanning: bool) -> None:
         self._scanning = scanning
@@ -398,11 +446,13 @@ class DataPanel(QWidget):
         self._regex_edit = named(QLineEdit(), "dataGroupRegexEdit", "Group regex", GROUP_REGEX_HELP)
         self._regex_edit.setPlaceholderText("e.g. _([a-z]+)_  (empty: random split by class)")
         self._regex_edit.setClearButtonEnabled(True)
+        self._regex_note = message_label("dataGroupRegexNote", "Group regex suggestion")
         self._split_label = message_label("dataSplitPreviewLabel", "Split preview")
         split_box = QGroupBox("Validation split")
         form = QFormLayout(split_box)
         form.addRow("Validation fraction:", self._val_spin)
         form.addRow("Group regex:", self._regex_edit)
+        form.addRow("", self._regex_note)
         form.addRow("Result:", self._split_label)
 
         layout = QVBoxLayout(self)
@@ -416,5 +466,6 @@ class DataPanel(QWidget):
         layout.addWidget(split_box)
         set_message(self._status_label, "", "info")
         self._show_dataset(None)
+        set_message(self._regex_note, "", "info")
         self._show_split_preview("Load a dataset to preview the split.", "info")
 

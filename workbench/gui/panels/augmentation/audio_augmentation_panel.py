@@ -230,7 +230,8 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
                             "Each epoch every training clip gets new random changes within these limits: another "
                             "speed and pitch, formants, level, microphone colour and noise, and masked bands and "
                             "moments, so the model learns what does not change a class. Validation clips, the "
-                            "microphone and the saved model hear the sounds as they are.", "audioAugNoteLabel")
+                            "microphone and the saved model hear the sounds as they are.", "audioAugNoteLabel",
+                            recipe_button=self._recipe_button)
 
         preview_box = QGroupBox("Preview on your data")
         self._status_label = message_label("audioAugPreviewStatus", "Sound augmentation preview status")

@@ -204,7 +204,8 @@ class AugmentationPanel(AugmentationPreviewPanel):
         add_controls_footer(grid, row + 1, self._reset_button,
                             "Each epoch every training image gets new random changes within these limits, so "
                             "the model learns what does not change a class. Validation and test images, and "
-                            "the saved model, are left as they are.", "augNoteLabel")
+                            "the saved model, are left as they are.", "augNoteLabel",
+                            recipe_button=self._recipe_button)
 
         preview_box = QGroupBox("Preview on your data")
         self._status_label = message_label("augPreviewStatus", "Preview status")

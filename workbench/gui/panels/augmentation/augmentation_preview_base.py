@@ -49,10 +49,14 @@ def add_slider_row(grid: QGridLayout, row: int, text: str, object_name: str, too
 
 
 def add_controls_footer(grid: QGridLayout, row: int, reset_button: QPushButton, note_text: str,
-                        note_name: str) -> None:
-    """Below the option rows: the Reset button, a gap, the note on what augmentation does, and a
-    stretch that keeps the controls at the top."""
-    grid.addWidget(reset_button, row, 0, 1, 3)
+                        note_name: str, recipe_button: QPushButton | None = None) -> None:
+    """Below the option rows: the Reset button (and the template's recipe beside it), a gap, the note
+    on what augmentation does, and a stretch that keeps the controls at the top."""
+    buttons = QHBoxLayout()
+    buttons.addWidget(reset_button, 1)
+    if recipe_button is not None:
+        buttons.addWidget(recipe_button, 1)
+    grid.addLayout(buttons, row, 0, 1, 3)
     note = QLabel(note_text)
     note.setObjectName(note_name)
     note.setWordWrap(True)
@@ -90,6 +94,9 @@ class AugmentationPreviewPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(PREVIEW_DEBOUNCE_MS)
+        # Shown when the template comes with an augmentation recipe of this panel's kind.
+        self._recipe_button = named(QPushButton("Template's recipe"), "augRecipeButton",
+                                    "Use the template's default augmentation")
 
     def _start(self) -> None:
         self._timer.timeout.connect(self._on_preview_timer_timeout)
@@ -97,6 +104,11 @@ class AugmentationPreviewPanel(QWidget):
         self.preview_runner.failed.connect(self._on_preview_errored)
         self._state.dataset_changed.connect(self._on_samples_invalidated)
         self._state.template_changed.connect(self._on_samples_invalidated)
+        self._recipe_button.clicked.connect(self._on_recipe_clicked)
+        for signal in (self._state.template_changed, self._state.augmentation_changed,
+                       self._state.audio_augmentation_changed, self._state.video_augmentation_changed):
+            signal.connect(self._refresh_recipe_button)
+        self._refresh_recipe_button()
         app = QCoreApplication.instance()
         if app is not None:  # a last line of defence: no thread may outlive the application
             app.aboutToQuit.connect(self.shutdown)
@@ -112,6 +124,14 @@ class AugmentationPreviewPanel(QWidget):
     def preview(self):
         """The preview shown, or None."""
         return self._preview
+
+    def recipe_button(self) -> QPushButton:
+        return self._recipe_button
+
+    def template_recipe(self):
+        """The chosen template's default augmentation when it is of this panel's kind, else None."""
+        recipe = self._state.template_augmentation_default()
+        return recipe if isinstance(recipe, type(self._spec)) else None
 
     def is_ready(self) -> bool:
         """True when the preview shown matches the controls (for tests and screenshots)."""
@@ -181,7 +201,27 @@ class AugmentationPreviewPanel(QWidget):
     # ------------------------------------------------------------------------------------ slots
     @Slot()
     def _on_reset_clicked(self) -> None:
-        self._spec = type(self._spec)()
+        self._set_whole_spec(type(self._spec)())
+
+    @Slot()
+    def _on_recipe_clicked(self) -> None:
+        recipe = self.template_recipe()
+        if recipe is not None:
+            self._set_whole_spec(recipe)
+
+    @Slot()
+    def _refresh_recipe_button(self, *_args) -> None:
+        recipe = self.template_recipe()
+        self._recipe_button.setVisible(recipe is not None)
+        self._recipe_button.setEnabled(recipe is not None and recipe != self._state_spec())
+        if recipe is not None:
+            options = ", ".join(f"{k} {'on' if v is True else v}" for k, v in recipe.to_dict().items()
+                                if k != "modality" and v)
+            self._recipe_button.setToolTip(f"The augmentation '{self._state.template_id}' was measured with and "
+                                           f"trains with by default: {options}.")
+
+    def _set_whole_spec(self, spec) -> None:
+        self._spec = spec
         self._show_spec(self._spec)
         self._publish(self._spec)
         self._timer.start()

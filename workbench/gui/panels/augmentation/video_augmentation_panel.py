@@ -205,7 +205,8 @@ class VideoAugmentationPanel(AugmentationPreviewPanel):
                             "Each epoch every training clip is read from a random window of its video and gets "
                             "one random change for all its frames, within these limits, so the model learns "
                             "what does not change an action. Validation clips, the camera and the saved model "
-                            "see the videos as they are.", "videoAugNoteLabel")
+                            "see the videos as they are.", "videoAugNoteLabel",
+                            recipe_button=self._recipe_button)
 
         preview_box = QGroupBox("Preview on your data")
         self._status_label = message_label("videoAugPreviewStatus", "Video augmentation preview status")
