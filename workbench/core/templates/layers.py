@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 
-def classification_head(x, num_classes: int, use_sigmoid: bool):
-    """One sigmoid unit for a binary template with 2 classes, a softmax over the classes otherwise."""
+def classification_head(x, num_classes: int, use_sigmoid: bool, name: str | None = None):
+    """One sigmoid unit for a binary template with 2 classes, a softmax over the classes otherwise
+    (named ``name``, else "probability" or "probabilities")."""
     import keras
 
     if use_sigmoid:
-        return keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
-    return keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+        return keras.layers.Dense(1, activation="sigmoid", name=name or "probability")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name=name or "probabilities")(x)
 
 
 def rescaled_input(input_shape: tuple[int, ...], name: str = "pixels"):
