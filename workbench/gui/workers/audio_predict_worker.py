@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from PySide6.QtCore import Slot
-
 from workbench.gui.workers.live_predict_worker import LivePredictWorker
 
 _log = logging.getLogger(__name__)
@@ -24,45 +22,30 @@ WARMUP_RATE = 44100  # a common microphone rate: the warm-up also resamples
 
 
 class AudioPredictWorker(LivePredictWorker):
-    """Lives on the controller's thread; ``predict`` takes an audio request dict instead of an image."""
+    """Lives on the controller's thread; a request is an audio dict instead of an image. Only the
+    base class's hooks are overridden, so its slots run on the worker's thread (see its docstring)."""
 
-    @Slot(int, str)
-    def load(self, generation: int, model_path: str) -> None:
-        """Load and warm up as the base class does, then run the whole audio path once.
+    def _warm_up_input(self, live) -> None:
+        """Run the whole audio path once after the model's warm-up.
 
         The first real clip would otherwise pay for lazy imports (resampler, trimming) and first-call
         costs, ~0.3 s measured: a warm-up here keeps that out of the first answer's latency.
         """
-        super().load(generation, model_path)
-        if self._live is None:
-            return
         t = np.arange(WARMUP_RATE // 2) / WARMUP_RATE
         try:
-            self._live.predict_waveform((0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32), WARMUP_RATE)
+            live.predict_waveform((0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32), WARMUP_RATE)
         except Exception:  # a model that takes no sound fails here at once; a real clip reports it
             _log.debug("Audio warm-up failed", exc_info=True)
 
-    @Slot(int, int, object)
-    def predict(self, generation: int, request_id: int, request: object) -> None:
-        """Prepare and classify ``request["samples"]``; answers with ``predicted`` or ``predict_failed``."""
-        if self._live is None or generation != self._generation:
-            self.predict_failed.emit(generation, request_id, "No model is loaded.")
-            return
+    def _predict_request(self, live, request: object) -> dict:
+        """Prepare and classify ``request["samples"]``; other keys come back in ``"request"``."""
         meta = {k: v for k, v in request.items() if k not in ("samples", "sample_rate")}
-        try:
-            result = self._live.predict_waveform(request["samples"], int(request["sample_rate"]))
-        except Exception as exc:
-            from workbench.core.errors import WorkbenchError
-
-            if not isinstance(exc, WorkbenchError):
-                _log.exception("Audio prediction failed")
-            self.predict_failed.emit(generation, request_id, str(exc) or type(exc).__name__)
-            return
-        self.predicted.emit(generation, request_id, {
+        result = live.predict_waveform(request["samples"], int(request["sample_rate"]))
+        return {
             "probabilities": result.probabilities,
             "blank": result.blank,
             "prepare_ms": result.prepare_ms,
             "predict_ms": result.predict_ms,
             "total_ms": result.total_ms,
             "request": meta,
-        })
+        }
