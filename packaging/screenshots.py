@@ -1,14 +1,18 @@
 """Screenshots of the real window for the README: Data, Model, Augmentation (images, sound and video),
-Training (live curves), Results, Test, and the Files tab reading sound files and videos. Run under a
-virtual X server:
+Training (live curves), Results, Test, and the Files tab reading sound files and videos and showing a
+Grad-CAM heat map on a clothing photo. Run under a virtual X server:
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--sound-files-only]
-        [--video-only] [--video-model RUN/model.keras]
+        [--video-only] [--video-model RUN/model.keras] [--gradcam-only] [--gradcam-model RUN/model.keras]
 
 It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
 epochs, open the results) and grabs the window at each step. The video shots use the UCF101 actions
 in ../shared/data/video/ucf101_actions (research use only: the data is never committed) and a video
-model: ``--video-model``, or one trained here first (video_cnn_gru, a few minutes on a CPU).
+model: ``--video-model``, or one trained here first (video_cnn_gru, a few minutes on a CPU). The
+Grad-CAM shot uses ../shared/data/clothing/validation photos and a clothing model: ``--gradcam-model``,
+or one trained here first (transfer_squeezenet at 128 px, the head only, 2 epochs: about a minute),
+as ``workbench train --template transfer_squeezenet --data ../shared/data/clothing --hparam epochs=2
+--hparam fine_tune_epochs=0 --hparam image_size=128`` would.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ VIDEO_DATA = ROOT.parent / "shared" / "data" / "video" / "ucf101_actions"
 #: Clips for the Files tab: two joined into one video (an action, then another), and one more.
 VIDEO_JOINED = ("PushUps/v_PushUps_g21_c02.avi", "Punch/v_Punch_g17_c02.avi")
 VIDEO_CLIP = "BabyCrawling/v_BabyCrawling_g24_c06.avi"
+CLOTHING_DATA = ROOT.parent / "shared" / "data" / "clothing"
+#: Validation photos for the Grad-CAM shot (the first is selected, its heat map shown).
+CLOTHING_PHOTOS = ("pants/0d0bb91d-01d7-45df-827d-da96bbc44b15.jpg", "hat/4f04a31f-6589-4fe2-8a95-a42f6a164bd9.jpg",
+                   "shoes/32662cf1-4440-459c-b55c-0ba39b71f768.jpg", "t-shirt/07b294ee-9a04-4795-9af2-7a1c801e8db0.jpg")
 
 
 def long_recording(folder: Path, digits: str = "2619", speaker: str = "george") -> Path:
@@ -111,6 +119,33 @@ def shoot_video(window, wait, shot, model: Path, tmp: Path) -> None:
     shot("test_video_files", panel)
 
 
+def train_clothing_model(out: Path) -> Path:
+    """A transfer_squeezenet clothing model (128 px, head only, 2 epochs), trained as the CLI does."""
+    from workbench.core.training import TrainConfig, train
+
+    result = train(TrainConfig(template="transfer_squeezenet", data=str(CLOTHING_DATA),
+                               hparams={"epochs": 2, "fine_tune_epochs": 0, "image_size": 128}, out_dir=str(out)))
+    if result.model_path is None:
+        raise SystemExit(f"could not train the clothing model: {result.message}")
+    print(f"trained {result.model_path}: {result.final_metrics}")
+    return Path(result.model_path)
+
+
+def shoot_gradcam(window, wait, shot, model: Path) -> None:
+    """The Files tab with a clothing model: photos classified, the first one's Grad-CAM heat map shown."""
+    panel = window.test_panel
+    panel.select_model(str(model))
+    panel.tabs.setCurrentWidget(panel.files)
+    panel.files.classify([str(CLOTHING_DATA / "validation" / photo) for photo in CLOTHING_PHOTOS])
+    wait(panel.files.predictions_shown)
+    panel.files.select_row(0)
+    detail = panel.files.detail
+    detail.toggle.setChecked(True)
+    if detail.overlay is None:
+        wait(detail.gradcam_shown)
+    shot("gradcam_files", panel)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -122,6 +157,10 @@ def main() -> int:
     parser.add_argument("--video-model", type=Path,
                         help="the video model for the Files-tab shot (default: train one first)")
     parser.add_argument("--video-epochs", type=int, default=12, help="epochs of the video model trained here")
+    parser.add_argument("--gradcam-only", action="store_true",
+                        help="take only the Files-tab shot of a Grad-CAM heat map on a clothing photo")
+    parser.add_argument("--gradcam-model", type=Path,
+                        help="the clothing model for the Grad-CAM shot (default: train one first)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="workbench-shots-")
@@ -132,9 +171,13 @@ def main() -> int:
     from workbench.gui.app import create_application
     from workbench.gui.main_window import MainWindow
 
+    only = args.sound_files_only or args.video_only or args.gradcam_only
     video_model = args.video_model
-    if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not args.sound_files_only):
+    if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not only):
         video_model = train_video_model(Path(tmp) / "video-run", args.video_epochs)
+    gradcam_model = args.gradcam_model
+    if CLOTHING_DATA.is_dir() and gradcam_model is None and (args.gradcam_only or not only):
+        gradcam_model = train_clothing_model(Path(tmp) / "clothing-run")
     app = create_application([sys.argv[0]])  # noqa: F841  (kept alive for the whole run)
     window = MainWindow()
     window.resize(1360, 900)
@@ -163,6 +206,10 @@ def main() -> int:
         return 0
     if args.video_only:
         shoot_video(window, wait, shot, video_model, Path(tmp))
+        window.close()
+        return 0
+    if args.gradcam_only:
+        shoot_gradcam(window, wait, shot, gradcam_model)
         window.close()
         return 0
     window.data_panel.load_path(str(DATA))
@@ -205,6 +252,8 @@ def main() -> int:
         shoot_sound_files(window, wait, shot, Path(tmp))
     if video_model is not None:
         shoot_video(window, wait, shot, video_model, Path(tmp))
+    if gradcam_model is not None:
+        shoot_gradcam(window, wait, shot, gradcam_model)
     window.close()
     return 0
 

@@ -25,6 +25,7 @@ from workbench.gui.panels.live.file_cells import (TEXT_ROW, THUMBNAIL_ROW, empty
                                                   video_cell)
 from workbench.gui.panels.live.files_jobs import (FilePrediction, predict_image_file, predict_sound_file,
                                                   predict_video_file)
+from workbench.gui.panels.live.image_file_detail_widget import ImageFileDetailWidget
 from workbench.gui.panels.live.microphone_test_widget import MicrophoneTestWidget
 from workbench.gui.panels.live.sound_file_detail_widget import SoundFileDetailWidget
 from workbench.gui.panels.live.video_file_detail_widget import VideoFileDetailWidget
@@ -95,7 +96,8 @@ MODALITY_WIDGETS: dict[str, ModalityWidgets] = {
     "image": ModalityWidgets(
         "image", "Image", augmentation_panel=AugmentationPanel,
         live_inputs=(LiveInput("draw", "Draw", DrawTestWidget), CAMERA),
-        file_cell=image_cell, predict_file=predict_image_file, thumbnails=True,
+        file_cell=image_cell, predict_file=predict_image_file, file_detail=ImageFileDetailWidget, thumbnails=True,
+        select_hint=" Select an image's row to see its probabilities and, with Grad-CAM, where the model looked.",
     ),
     "audio": ModalityWidgets(
         "audio", "Sound", augmentation_panel=AudioAugmentationPanel,

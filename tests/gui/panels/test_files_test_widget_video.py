@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from tests.paths import SHARED_DATA, require_shared
 from workbench.core.resources import resource_path
 from workbench.gui.panels.live.files_test_widget import FilesTestWidget
+from workbench.gui.panels.live.image_file_detail_widget import ImageFileDetailWidget
 from workbench.gui.panels.live.video_file_detail_widget import VideoFileDetailWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
@@ -108,9 +109,10 @@ def test_an_image_model_reads_a_video_frame_by_frame_along_its_timeline(qtbot, m
     assert detail.timeline.selected_span() == pytest.approx((3.5, 4.0))
     assert detail.bars.top_label_text().startswith("8")
     assert "window 8 of 12" in detail.title_text()
-    # The image's row has no detail view.
+    # The image's row shows the image detail instead.
     files.select_row(13)
-    assert files.detail is None and detail.isHidden()
+    assert isinstance(files.detail, ImageFileDetailWidget) and files.detail.isVisible() and detail.isHidden()
+    assert files.detail.title_text().startswith(f"{image.name}: 2 ")
 
 
 def test_a_video_model_reads_a_video_window_by_window(qtbot, make_widget, tmp_path, video_model):

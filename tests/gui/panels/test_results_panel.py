@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QTableWidget
 
 from tests.helpers import write_image_dataset
 from workbench.core.data.scan import scan_dataset
@@ -101,6 +101,41 @@ def test_clicking_a_cell_shows_its_misclassified_samples(panel, qtbot, trained_r
     with qtbot.waitSignal(panel.samples_shown, timeout=JOB_TIMEOUT_MS):
         panel.show_cell(p, t)
     assert matrix.selected_cell() == (p, t)
+
+
+def _colourfulness(button) -> int:
+    """The largest difference between the red and blue of a thumbnail's pixels (0 for grey)."""
+    image = button.icon().pixmap(64, 64).toImage()
+    return max(abs(image.pixelColor(x, y).red() - image.pixelColor(x, y).blue())
+               for x in range(0, image.width(), 4) for y in range(0, image.height(), 4))
+
+
+def test_gradcam_colours_the_misclassified_samples_off_the_gui_thread(panel, qtbot, trained_run, monkeypatch):
+    import threading
+
+    from workbench.core.inference import gradcam
+
+    computed_in: list[int] = []
+    heatmap = gradcam.GradCam.heatmap
+
+    def recording_heatmap(self, *args, **kwargs):
+        computed_in.append(threading.get_ident())
+        return heatmap(self, *args, **kwargs)
+
+    monkeypatch.setattr(gradcam.GradCam, "heatmap", recording_heatmap)
+    run_dir, _data = trained_run
+    panel.show_run(str(run_dir))
+    toggle = panel.findChild(QCheckBox, "resultsGradCamToggle")
+    assert toggle.isEnabled() and not toggle.isChecked()
+    t, p = _off_diagonal_cell(panel.evaluation)
+    with qtbot.waitSignal(panel.samples_shown, timeout=JOB_TIMEOUT_MS) as plain:
+        panel.show_cell(t, p)
+    assert _colourfulness(panel.thumbnails.button(0)) < 10 and not computed_in  # grey samples, no heat maps
+    with qtbot.waitSignal(panel.samples_shown, timeout=JOB_TIMEOUT_MS) as coloured:
+        toggle.setChecked(True)  # the selected cell's samples again, with their heat maps
+    assert coloured.args == plain.args and panel.thumbnails.count() == plain.args[0]
+    assert _colourfulness(panel.thumbnails.button(0)) > 60
+    assert len(computed_in) == plain.args[0] and threading.get_ident() not in computed_in
 
 
 def test_export_tflite_shows_the_parity_figure(panel, qtbot, trained_run, tmp_path):

@@ -93,6 +93,31 @@ class SampleImageLoader:
         return images, captions
 
 
+def gradcam_samples_job(loader: SampleImageLoader, cache, explainers, model_path: str, samples: list[dict[str, Any]],
+                        dataset_path: str, scan_path: str = "", *, progress,
+                        cancel) -> tuple[list[np.ndarray], list[str]]:
+    """Like :meth:`SampleImageLoader.load_many`, with the Grad-CAM heat map of the class each sample
+    was wrongly predicted as laid over it (where the model saw that class). A model Grad-CAM cannot
+    explain raises its :class:`~workbench.core.inference.gradcam.GradCamError`."""
+    from workbench.gui.panels.live.gradcam_jobs import explain_image
+
+    images, captions = loader.load_many(samples, dataset_path, scan_path, progress=lambda _d, _t: None,
+                                        cancel=cancel)
+    predictor = cache.get(model_path)
+    names = list(predictor.class_names)
+    shown = []
+    for done, (image, sample) in enumerate(zip(images, samples), 1):
+        if cancel.cancelled:
+            break
+        predicted = sample.get("predicted")
+        if image is PLACEHOLDER or predicted not in names:
+            shown.append(image)
+        else:
+            shown.append(explain_image(predictor, explainers, image, names.index(predicted), None)[0])
+        progress(done, len(images))
+    return shown, captions[:len(shown)]
+
+
 def evaluate_job(model_path: str, data_path: str, *, progress, cancel) -> dict[str, Any]:
     """Load the model and evaluate it on ``data_path`` (TaskRunner thread)."""
     from workbench.core.evaluation import evaluate_on_dataset

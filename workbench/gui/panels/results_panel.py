@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QSplitter,
-    QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton,
+    QSplitter, QVBoxLayout, QWidget,
 )
 
 from workbench.core.errors import WorkbenchError
@@ -27,12 +27,15 @@ from workbench.core.sidecar import read_sidecar
 from workbench.core.training.runfolder import run_status
 from workbench.gui.modality_widgets import widgets_for
 from workbench.gui.panels.results_jobs import (
-    EXPORT_CHOICES, MAX_THUMBNAILS, SampleImageLoader, caption, cell_samples, evaluate_job, export_job, parity_text,
+    EXPORT_CHOICES, MAX_THUMBNAILS, SampleImageLoader, caption, cell_samples, evaluate_job, export_job,
+    gradcam_samples_job, parity_text,
 )
+from workbench.gui.panels.live.gradcam_jobs import ExplainerCache
 from workbench.gui.state import AppState
 from workbench.gui.widgets.confusion_matrix_widget import ConfusionMatrixWidget
 from workbench.gui.widgets.per_class_table_widget import PerClassTableWidget
 from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
+from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
 
 ERROR_STYLE = "QLabel { color: #c62828; }"
@@ -57,6 +60,8 @@ class ResultsPanel(QWidget):
         self._evaluation: dict | None = None
         self._samples_root = ("", "")  # (dataset path, scan path) the evaluation's sample ids refer to
         self._loader = SampleImageLoader()
+        self._models = PredictorCache()  # for the Grad-CAM thumbnails (loaded on first use)
+        self._explainers = ExplainerCache()  # touched only on the samples runner's thread
 
         self._open_button = self._button("Open model…", "resultsOpenButton", "Open a saved .keras model")
         self._open_button.clicked.connect(self._on_open_clicked)
@@ -113,6 +118,12 @@ class ResultsPanel(QWidget):
         self._sample_list.setAccessibleName("Misclassified sample files")
         self._sample_list.setMaximumHeight(120)
         self._sample_list.hide()
+        self._gradcam = QCheckBox("Grad-CAM", self)
+        self._gradcam.setObjectName("resultsGradCamToggle")
+        self._gradcam.setAccessibleName("Show Grad-CAM heat maps on the samples")
+        self._gradcam.setToolTip("Colour each sample by where the model saw the class it wrongly predicted "
+                                 "(red: strong evidence, blue: none), from its last convolution layer.")
+        self._gradcam.toggled.connect(self._on_gradcam_toggled)
 
         self._build_layout()
         self._runners = {name: TaskRunner(f"results{name.capitalize()}Thread", self)
@@ -160,7 +171,10 @@ class ResultsPanel(QWidget):
         splitter.setStretchFactor(1, 2)
         samples = QGroupBox("Samples of the selected cell", self)
         samples_layout = QVBoxLayout(samples)
-        samples_layout.addWidget(self._sample_note)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self._sample_note, 1)
+        note_row.addWidget(self._gradcam)
+        samples_layout.addLayout(note_row)
         samples_layout.addWidget(self._thumbnails)
         samples_layout.addWidget(self._sample_list)
         layout = QVBoxLayout(self)
@@ -280,7 +294,13 @@ class ResultsPanel(QWidget):
                                   f"most confident first{more}.")
         if widgets_for(self._sidecar.get("modality")).thumbnails:
             dataset_path, scan_path = self._samples_root
-            self._runners["samples"].submit(functools.partial(self._loader.load_many, shown, dataset_path, scan_path))
+            if self._gradcam.isChecked():
+                self._runners["samples"].submit(functools.partial(
+                    gradcam_samples_job, self._loader, self._models, self._explainers, str(self._model_path), shown,
+                    dataset_path, scan_path))
+            else:
+                self._runners["samples"].submit(functools.partial(self._loader.load_many, shown, dataset_path,
+                                                                  scan_path))
         else:
             for sample in shown:
                 self._sample_list.addItem(f"{Path(str(sample['sample'])).name}   {caption(sample)}")
@@ -302,6 +322,7 @@ class ResultsPanel(QWidget):
         has_model = self._model_path is not None
         self._export_button.setEnabled(has_model)
         self._evaluate_button.setEnabled(has_model and bool(self._state.dataset_path))
+        self._gradcam.setEnabled(has_model and widgets_for(self._sidecar.get("modality")).thumbnails)
 
     def _show_evaluation(self, evaluation: dict, source: str, samples_root: tuple[str, str]) -> None:
         self._evaluation, self._samples_root = evaluation, samples_root
@@ -360,6 +381,12 @@ class ResultsPanel(QWidget):
     @Slot(int, int)
     def _on_cell_clicked(self, true_index: int, predicted_index: int) -> None:
         self.show_cell(true_index, predicted_index)
+
+    @Slot(bool)
+    def _on_gradcam_toggled(self, _checked: bool) -> None:
+        cell = self._matrix.selected_cell()
+        if cell is not None and self._evaluation is not None:
+            self.show_cell(*cell)
 
     @Slot(object)
     def _on_samples_loaded(self, result: object) -> None:

@@ -18,9 +18,59 @@ import numpy as np
 FilePrediction = Callable[[Any, str, int], tuple[dict[str, Any], Any]]
 
 
-def predict_image_file(predictor, path: str, top_k: int) -> tuple[dict[str, Any], None]:
-    """An image file: its top classes; there is no detail view for images."""
-    return predictor.predict_files([path], top_k=top_k)[0].to_dict(), None
+#: The longest side of the picture an image row keeps for its detail view.
+IMAGE_DETAIL_SIDE = 512
+
+
+@dataclass
+class ImageFileView:
+    """What the image detail view shows for one file (plain data, made on the worker thread).
+
+    Attributes:
+        source: the file.
+        model_path: the model that classified it (the Grad-CAM job loads it from the PredictorCache).
+        probabilities: every class's probability.
+        image: the picture, RGB uint8, at most :data:`IMAGE_DETAIL_SIDE` pixels a side (None: unreadable).
+    """
+
+    source: str
+    model_path: str
+    probabilities: list[float]
+    image: np.ndarray | None = None
+
+    @property
+    def predicted_index(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def predict_image_file(predictor, path: str, top_k: int) -> tuple[dict[str, Any], ImageFileView]:
+    """An image file: its top classes, and the picture with its probabilities for the detail view."""
+    prediction = predictor.predict_files([path], top_k=top_k)[0]
+    return prediction.to_dict(), ImageFileView(path, str(predictor.path), prediction.probabilities,
+                                               small_rgb(path, IMAGE_DETAIL_SIDE))
+
+
+def small_rgb(path: str, side: int) -> np.ndarray | None:
+    """The image at ``path`` as RGB uint8, shrunk to at most ``side`` pixels a side; None if unreadable."""
+    from workbench.core.image.io import read_image
+
+    try:
+        return shrink_rgb(read_image(path), side)
+    except Exception:
+        return None
+
+
+def shrink_rgb(image: np.ndarray, side: int) -> np.ndarray:
+    """A decoded image (grey or colour, uint8) as RGB, shrunk to at most ``side`` pixels a side."""
+    import cv2
+
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    scale = side / max(image.shape[:2])
+    if scale < 1:
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(image[..., :3])
 
 
 def predict_sound_file(predictor, path: str, top_k: int) -> tuple[dict[str, Any], Any]:

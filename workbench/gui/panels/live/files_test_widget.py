@@ -7,7 +7,8 @@ video frame by frame), how a row starts (an image's thumbnail, a sound's duratio
 video's frame, duration and rate), how a file is predicted, and the detail view under the table —
 for sound, the selected row as the model heard it (spectrogram, probabilities, Play), where a
 recording longer than the model's clip is also read word by word; for video, the probabilities
-along its timeline, window by window.
+along its timeline, window by window; for an image, the picture, its probabilities and, on demand,
+its Grad-CAM heat map (computed off the GUI thread by the detail view).
 """
 
 from __future__ import annotations
@@ -262,6 +263,8 @@ class FilesTestWidget(QWidget):
         if kind is not None:
             if kind not in self._details:
                 self._details[kind] = kind(self)
+                if hasattr(self._details[kind], "set_predictor_cache"):  # a detail that runs the model itself
+                    self._details[kind].set_predictor_cache(self._cache)
                 self._layout.addWidget(self._details[kind], 1)
             self.detail = self._details[kind]
             self.detail.show()
