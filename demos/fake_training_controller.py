@@ -2,7 +2,8 @@
 
 It has the TrainingController's signals, ``start``/``stop``/``stop_and_wait``/``running``, and
 emits plausible payloads (see ``core.training.events``) from a GUI-thread QTimer — no TensorFlow,
-no thread, so the panel can be laid out and screenshotted in seconds.
+no thread, so the panel can be laid out and screenshotted in seconds. A template trained in phases
+(transfer_squeezenet) replays its phases, each announced by ``phase_started`` at its first epoch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ TICK_MS = 20  # 50 Hz
 
 class FakeTrainingController(QObject):
     run_started = Signal(dict)
+    phase_started = Signal(dict)
     batch_ended = Signal(dict)
     epoch_ended = Signal(dict)
     run_finished = Signal(dict)
@@ -34,6 +36,7 @@ class FakeTrainingController(QObject):
         self._rng = random.Random(0)
         self._config = None
         self._epochs = 0
+        self._phases: list[dict] = []
         self._step = 0
         self._cancelled = False
 
@@ -44,8 +47,17 @@ class FakeTrainingController(QObject):
     def start(self, config) -> None:
         if self.running:
             raise RuntimeError("A training run is already in progress")
+        from workbench.core.templates import get_template
+
         self._config = config
-        self._epochs = int(config.hparams.get("epochs", 8))
+        spec = get_template(config.template)
+        hp = spec.resolve_hparams(config.hparams)
+        self._phases, first = [], 1
+        for phase in spec.phases_for(hp) or [{"name": "train", "epochs": hp["epochs"],
+                                              "learning_rate": hp["learning_rate"]}]:
+            self._phases.append({**phase, "first_epoch": first})
+            first += int(phase["epochs"])
+        self._epochs = first - 1
         self._step, self._cancelled = 0, False
         self.run_started.emit({
             "run_dir": config.out_dir or "", "template": config.template, "epochs": self._epochs,
@@ -77,6 +89,18 @@ class FakeTrainingController(QObject):
         self._step += 1
         epoch, step = divmod(self._step - 1, self._steps)
         epoch, step = epoch + 1, step + 1
+        phase = self._phase_of(epoch)
+        if step == 1 and epoch == phase["first_epoch"]:
+            index = self._phases.index(phase)
+            self.phase_started.emit({
+                "name": phase["name"], "index": index, "count": len(self._phases), "first_epoch": epoch,
+                "last_epoch": epoch + phase["epochs"] - 1, "epochs": phase["epochs"],
+                "learning_rate": phase["learning_rate"], "trainable_layers": 2 + 3 * index,
+                "weighted_layers": 28, "trainable_params": 5130 + 200_000 * index,
+            })
+            if len(self._phases) > 1:
+                self.log.emit(f"Phase {index + 1}/{len(self._phases)} '{phase['name']}': epochs {epoch}–"
+                              f"{epoch + phase['epochs'] - 1}, learning rate {phase['learning_rate']:g}")
         t = self._step / self._steps
         loss = self._curve(t, 0.05, 0.1)
         self.batch_ended.emit({
@@ -90,12 +114,15 @@ class FakeTrainingController(QObject):
             self.epoch_ended.emit({
                 "epoch": epoch, "epochs": self._epochs, "loss": self._curve(epoch, 0.05, 0.0),
                 "accuracy": 1.0 - self._curve(epoch, 0.05, 0.0) / 2.5, "val_loss": val_loss,
-                "val_accuracy": 1.0 - val_loss / 2.6, "learning_rate": 1e-3 * 0.5 ** ((epoch - 1) // 3),
+                "val_accuracy": 1.0 - val_loss / 2.6, "learning_rate": phase["learning_rate"],
                 "elapsed": self._step * TICK_MS / 1000, "eta": (self._epochs - epoch) * self._steps * TICK_MS / 1000,
                 "samples_per_second": 1000.0 / TICK_MS * self._batch_size,
             })
             if epoch == self._epochs:
                 self._end("completed")
+
+    def _phase_of(self, epoch: int) -> dict:
+        return [phase for phase in self._phases if phase["first_epoch"] <= epoch][-1]
 
     def _end(self, status: str) -> None:
         self._timer.stop()

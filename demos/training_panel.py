@@ -1,10 +1,12 @@
-"""The Training panel alone: ``python -m demos.training_panel [--real DATASET] [--screenshot PATH]``
-replays a synthetic run through the fake controller (no TensorFlow), or trains for real."""
+"""The Training panel alone: ``python -m demos.training_panel [--real DATASET] [--template ID] [--epochs N]
+[--hparam K=V ...] [--screenshot PATH]`` replays a synthetic run through the fake controller (no
+TensorFlow), or trains for real."""
 
 from __future__ import annotations
 
 from demos.fake_training_controller import FakeTrainingController
 from demos.runner import run_panel_demo
+from workbench.core.templates import get_template
 from workbench.gui.panels.training_panel import TrainingPanel
 from workbench.gui.state import AppState
 
@@ -21,7 +23,10 @@ def demo_panel(args) -> TrainingPanel:
     else:
         state.dataset_path = "synthetic (fake controller)"  # the fake never reads it
         controller = FakeTrainingController()
-    state.set_hparams({"epochs": args.epochs})
+    spec = get_template(args.template)
+    extra = {key: spec.hyperparameter(key).coerce(value)
+             for key, value in (pair.split("=", 1) for pair in args.hparam or [])}
+    state.set_hparams({"epochs": args.epochs, **extra})
     panel = TrainingPanel(state, controller)
     controller.setParent(panel)
     if args.runs_root:
@@ -34,6 +39,8 @@ def demo_arguments(parser) -> None:
     parser.add_argument("--real", metavar="DATASET", help="train for real on this dataset (default: replay)")
     parser.add_argument("--template", default="simple_cnn")
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--hparam", action="append", metavar="KEY=VALUE",
+                        help="another hyperparameter, e.g. fine_tune_epochs=3 (transfer_squeezenet)")
     parser.add_argument("--runs-root", help="folder for real runs (default: the app data folder)")
     parser.add_argument("--shot-at-epoch", type=int, default=0,
                         help="take the screenshot after this many epochs (default: when the run ends)")

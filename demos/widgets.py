@@ -24,6 +24,7 @@ from workbench.gui.widgets.class_thumbnails_widget import ClassThumbnailsWidget
 from workbench.gui.widgets.confusion_matrix_widget import ConfusionMatrixWidget
 from workbench.gui.widgets.draw_canvas_widget import DrawCanvasWidget, Point
 from workbench.gui.widgets.hyperparameter_form_widget import HyperParameterFormWidget
+from workbench.gui.widgets.layer_table_widget import LayerTableWidget
 from workbench.gui.widgets.level_meter_widget import LevelMeterWidget
 from workbench.gui.widgets.log_spin_box import LogSpinBox
 from workbench.gui.widgets.per_class_table_widget import PerClassTableWidget
@@ -114,6 +115,34 @@ def hyperparameter_form() -> HyperParameterFormWidget:
     form.set_specs(training_hyperparameters() + (
         HyperParameter("augment", True, "bool", "Augment the training images."),), {"epochs": 20})
     return form
+
+
+def layer_table() -> LayerTableWidget:
+    """A small transfer model: a frozen two-block base in phase 1, its top block unfrozen in phase 2."""
+
+    def layer(name, kind, shape, params, depth=0, phase=(0, 0), trainable=False, nested=False, path=None):
+        return {"name": name, "path": path or name, "depth": depth, "type": kind, "output_shape": shape,
+                "params": params, "trainable": trainable, "nested": nested, "phase_params": list(phase)}
+
+    base = [("block1_conv", "Conv2D", "(None, 30, 30, 32)", 896, (0, 0)),
+            ("block1_pool", "MaxPooling2D", "(None, 15, 15, 32)", 0, (0, 0)),
+            ("block2_conv", "Conv2D", "(None, 13, 13, 64)", 18_496, (0, 18_496)),
+            ("block2_pool", "MaxPooling2D", "(None, 6, 6, 64)", 0, (0, 0))]
+    layers = [layer("pixels", "InputLayer", "(None, 32, 32, 3)", 0, trainable=True),
+              layer("base", "Functional", "(None, 6, 6, 64)", 19_392, phase=(0, 18_496), nested=True)]
+    layers += [layer(name, kind, shape, params, 1, phase, path=f"base/{name}")
+               for name, kind, shape, params, phase in base]
+    layers += [layer("head_pool", "GlobalAveragePooling2D", "(None, 64)", 0, trainable=True),
+               layer("head_output", "Dense", "(None, 10)", 650, phase=(650, 650), trainable=True)]
+    widget = LayerTableWidget()
+    widget.set_summary({
+        "model_name": "demo_transfer", "layers": layers, "total_params": 20_042, "trainable_params": 650,
+        "non_trainable_params": 19_392, "phases": [
+            {"name": "head", "epochs": 8, "learning_rate": 1e-3, "trainable_params": 650, "frozen_params": 19_392,
+             "trainable_layers": 1, "weighted_layers": 3},
+            {"name": "fine_tune", "epochs": 6, "learning_rate": 1e-4, "trainable_params": 19_146,
+             "frozen_params": 896, "trainable_layers": 2, "weighted_layers": 3}]})
+    return widget
 
 
 def level_meter() -> LevelMeterWidget:
@@ -218,6 +247,7 @@ def training_curves() -> TrainingCurvesWidget:
         "val_accuracy": [0.85 - 0.75 * math.exp(-e / 3) for e in range(1, 11)],
     }
     widget.set_overlays([("run 1 (lr 1e-4)", history)])
+    widget.add_phase_marker(8, "fine-tune")  # a run in two phases: the head for 8 epochs, then fine-tuning
     return widget
 
 
@@ -228,6 +258,7 @@ DEMOS: dict[type[QWidget], Demo] = {
     ConfusionMatrixWidget: Demo(confusion_matrix, "Confusion matrix", (720, 680)),
     DrawCanvasWidget: Demo(draw_canvas, "Draw canvas", (460, 320)),
     HyperParameterFormWidget: Demo(hyperparameter_form, "Hyperparameter form", (420, 360)),
+    LayerTableWidget: Demo(layer_table, "Model layers", (820, 360)),
     LevelMeterWidget: Demo(level_meter, "Input level", (360, 60)),
     LogSpinBox: Demo(log_spin_box, "Log spin box", (320, 120)),
     PerClassTableWidget: Demo(per_class_table, "Per-class figures", (520, 200)),

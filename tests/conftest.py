@@ -31,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # choice such as QT_QPA_PLATFORM=xcb from the environment.
     if not config.getoption("--headed"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Tests never touch the network: pretrained keras.applications weights come from files the tests
+    # make, and a missing one is an error instead of a download (workbench/core/image/backbones.py).
+    os.environ["WORKBENCH_OFFLINE"] = "1"
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The headless command line: ``workbench templates|scan|train|evaluate|predict|export``.
+"""The headless command line: ``workbench templates|layers|scan|train|evaluate|predict|export``.
 
 A thin front end over :mod:`workbench.core`; it imports no Qt. User errors print one line and exit
 with status 2, never a traceback: a :class:`WorkbenchError`, an ``OSError`` of a path the user gave
@@ -50,6 +50,87 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_layers(args: argparse.Namespace) -> int:
+    """The layer table of a template's model (what ``train`` would build) or of a saved ``.keras`` model,
+    from the same core function as the Model panel's table."""
+    from workbench.core.templates import get_template
+    from workbench.core.templates.summary import summarize_model_file, summarize_template
+
+    if args.target.endswith(".keras") or os.path.isfile(args.target):
+        if args.hparam or args.classes is not None:
+            raise WorkbenchError(f"Expected --classes and --hparam with a template id only. Received: a model "
+                                 f"file, {args.target}")
+        summary = summarize_model_file(args.target)
+    else:
+        spec = get_template(args.target)
+        if args.classes is not None and args.classes < 2:
+            raise TemplateError(f"Expected --classes of at least 2. Received: {args.classes}")
+        summary = summarize_template(spec.id, args.classes or DEFAULT_LAYER_CLASSES, None,
+                                     _hparam_pairs(args.hparam))
+    if args.json:
+        _print_json(summary)
+        return 0
+    for line in layer_table_lines(summary):
+        print(line)
+    return 0
+
+
+DEFAULT_LAYER_CLASSES = 10  # the Model panel's count before a dataset is chosen
+
+
+def _hparam_pairs(pairs: list[str] | None) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise WorkbenchError(f"Expected --hparam key=value. Received: {pair!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def layer_table_lines(summary: dict[str, Any]) -> list[str]:
+    """The summary of :mod:`workbench.core.templates.summary` as text: one row per layer (a nested
+    model's layers indented under it), a column per phase of a run in several phases (else
+    "trainable"), then the parameter totals."""
+    phases = summary.get("phases") or []
+    multi = len(phases) > 1
+    rows = []
+    for layer in summary["layers"]:
+        params = int(layer["params"])
+        if multi:
+            capable = int(layer.get("trainable_capable", params))
+            marks = [("-" if not params else "frozen" if n == 0 else "trains" if n >= capable else f"partly {n:,}")
+                     for n in layer["phase_params"]]
+        else:
+            marks = ["-" if not params else "trains" if layer["trainable"] else "frozen"]
+        rows.append(["  " * int(layer["depth"]) + layer["name"], layer["type"], layer["output_shape"],
+                     f"{params:,}", *marks])
+    titles = ["layer", "type", "output shape", "parameters",
+              *([f"{i + 1}:{p['name']}" for i, p in enumerate(phases)] if multi else ["trainable"])]
+    widths = [max(len(str(r[c])) for r in [titles, *rows]) for c in range(len(titles))]
+
+    def line(cells) -> str:
+        return "  ".join(str(cell).rjust(w) if c == 3 else str(cell).ljust(w)
+                         for c, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    made = summary.get("source") or summary.get("template") or summary["model_name"]
+    shape = "×".join(str(d) for d in summary.get("input_shape") or [])
+    classes = f", {summary['num_classes']} classes" if summary.get("num_classes") else ""
+    out = [f"{made}: model {summary['model_name']}, input {shape}, {summary.get('output', 'softmax')} output{classes}",
+           line(titles), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    total = int(summary["total_params"])
+    out.append(f"total parameters: {total:,}")
+    if multi:
+        for i, p in enumerate(phases):
+            out.append(f"phase {i + 1} {p['name']} ({p['epochs']} epochs, learning rate {p['learning_rate']:g}): "
+                       f"{p['trainable_params']:,} trainable in {p['trainable_layers']} of {p['weighted_layers']} "
+                       f"layers with weights, {p['frozen_params']:,} frozen")
+    else:
+        out.append(f"trainable {summary['trainable_params']:,}, frozen {summary['non_trainable_params']:,}")
+    return out
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     from workbench.core.data import scan_dataset
     from workbench.core.data.scan import display_path
@@ -97,11 +178,7 @@ def train_config_from_args(args: argparse.Namespace):
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
                  "optimizer": args.optimizer, "dropout": args.dropout, "seed": args.seed,
                  "lr_schedule": args.lr_schedule, "early_stopping_patience": args.patience}
-    for pair in args.hparam or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise WorkbenchError(f"Expected --hparam key=value. Received: {pair!r}")
-        overrides[key.strip()] = value.strip()
+    overrides.update(_hparam_pairs(args.hparam))
     spec.preprocessing_for(overrides)  # bad hyperparameters (or audio front end) fail before a long scan
     return TrainConfig(
         template=args.template, data=args.data, hparams=overrides,
@@ -338,6 +415,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("templates", help="list the model templates")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("layers", help="the layers of a template's model or a saved .keras model: output shapes, "
+                                      "parameters, and which layers train in each phase of a run")
+    p.add_argument("target", metavar="TEMPLATE|MODEL.keras", help="a template id (`workbench templates`) or a "
+                                                                 "saved model")
+    p.add_argument("--classes", type=int, help=f"with a template: the number of classes (default "
+                                               f"{DEFAULT_LAYER_CLASSES})")
+    p.add_argument("--hparam", action="append", metavar="KEY=VALUE",
+                   help="with a template: a hyperparameter, e.g. fine_tune_blocks=1")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_layers)
 
     p = sub.add_parser("scan", help="report classes, counts, unreadable files and warnings of a dataset")
     p.add_argument("data", help="folder with one subfolder per class, pre-split folder, or .npz")

@@ -50,8 +50,10 @@ class _ConsoleProgress:
 
 def console_listeners(json_lines: bool = False) -> TrainingListeners:
     if json_lines:
-        return TrainingListeners(run_started=_json_event("run_started"), batch_ended=_json_event("batch_ended"),
+        return TrainingListeners(run_started=_json_event("run_started"), phase_started=_json_event("phase_started"),
+                                 batch_ended=_json_event("batch_ended"),
                                  epoch_ended=_json_event("epoch_ended"), run_finished=_json_event("run_finished"),
                                  log=_json_event("log"))
     progress = _ConsoleProgress(sys.stdout)
+    # A phase's start is told by the core's log line ("Phase 2/2 'fine_tune': epochs 7–12, …").
     return TrainingListeners(batch_ended=progress.batch, epoch_ended=progress.epoch, log=progress.log)

@@ -68,6 +68,21 @@ def tiny_dataset(spec, root: Path) -> tuple[Path, dict, tuple[int, ...] | None]:
     return data, hparams, train_shape(spec)
 
 
+@pytest.fixture(autouse=True)
+def offline_imagenet_weights(request, monkeypatch, tmp_path_factory):
+    """No template downloads anything here (WORKBENCH_OFFLINE=1); one that starts from ImageNet weights
+    (a ``weights_path`` hyperparameter) finds made-up ones for the tiny shapes in a Keras cache of the
+    session's own (KERAS_HOME), so it builds and trains as it would with the real file."""
+    from tests.backbone_helpers import fake_keras_home, template_weights_needs
+
+    monkeypatch.setenv("WORKBENCH_OFFLINE", "1")
+    spec = request.node.callspec.params.get("spec") if hasattr(request.node, "callspec") else None
+    shapes = [tiny_shape(spec), train_shape(spec) or tuple(spec.input_shape)] if spec else []
+    needs = template_weights_needs(spec, shapes) if spec else []
+    if needs:
+        monkeypatch.setenv("KERAS_HOME", str(fake_keras_home(tmp_path_factory.getbasetemp() / "keras_home", needs)))
+
+
 def sample_batch(shape: tuple[int, ...], n: int = 4, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(0, 255, (n, *shape)).astype(np.float32)
 

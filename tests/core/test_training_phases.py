@@ -33,7 +33,8 @@ class Recorder:
                     self._on_event(name, payload)
             return listener
         return TrainingListeners(**{n: record(n) for n in
-                                    ("run_started", "batch_ended", "epoch_ended", "run_finished", "log")})
+                                    ("run_started", "phase_started", "batch_ended", "epoch_ended",
+                                     "run_finished", "log")})
 
     def of(self, name: str) -> list:
         return [payload for event, payload in self.events if event == name]
@@ -122,6 +123,17 @@ def test_two_phases_are_one_run_with_each_phases_rate_and_trainable_layers(data,
     assert [p["name"] for p in sidecar["phases"]] == ["head", "fine_tune"]
     assert sidecar["phases"][0]["trainable"] == ["head"]
     assert any("Phase 2/2 'fine_tune': epochs 3–4" in line for line in recorder.of("log"))
+    # Each phase is announced before its first epoch, where it starts in the run's count.
+    started = recorder.of("phase_started")
+    assert [(p["name"], p["index"], p["count"], p["first_epoch"], p["last_epoch"]) for p in started] == [
+        ("head", 0, 2, 1, 2), ("fine_tune", 1, 2, 3, 4)]
+    assert [p["learning_rate"] for p in started] == pytest.approx([2e-3, 5e-4])
+    assert [(p["trainable_layers"], p["weighted_layers"]) for p in started] == [(1, 2), (2, 2)]
+    head = body_and_head.model.get_layer("head").count_params()
+    assert started[0]["trainable_params"] == head
+    assert started[1]["trainable_params"] == body_and_head.model.count_params()
+    kinds = [event for event, _ in recorder.events if event in ("phase_started", "epoch_ended")]
+    assert kinds == ["phase_started", "epoch_ended", "epoch_ended"] * 2
 
 
 def test_a_new_learning_rate_alone_keeps_the_compiled_model(data, tmp_path, body_and_head, compiles):

@@ -4,17 +4,18 @@ from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QListWidget, QSpinBox, QTableWidget, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QListWidget, QSpinBox, QWidget
 
 from tests.helpers import untrainable_template
 from workbench.core.templates import get_template, list_templates
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.state import AppState
+from workbench.gui.widgets.layer_table_widget import LayerTableWidget
 from workbench.gui.widgets.log_spin_box import LogSpinBox
 
 pytestmark = pytest.mark.gui
 
-EDITOR_TYPES = {"int": QSpinBox, "float": QDoubleSpinBox, "choice": QComboBox, "bool": QCheckBox}
+EDITOR_TYPES = {"int": QSpinBox, "float": QDoubleSpinBox, "choice": QComboBox, "bool": QCheckBox, "path": QLineEdit}
 BUILD_TIMEOUT_MS = 120_000  # the first build imports TensorFlow
 
 
@@ -116,13 +117,13 @@ def test_learning_rate_is_edited_on_a_log_scale(panel, state, qtbot):
 
 
 def test_summary_is_the_model_that_will_train(panel, state, qtbot):
-    table = panel.findChild(QTableWidget, "modelSummaryTable")
+    table = panel.findChild(LayerTableWidget, "modelLayerTable")
     qtbot.waitUntil(lambda: panel.summary is not None, timeout=BUILD_TIMEOUT_MS)
     model = get_template("mnist_cnn").build(10, None, {})
-    assert [table.item(r, 0).text() for r in range(table.rowCount())] == [layer.name for layer in model.layers]
-    assert [table.item(r, 1).text() for r in range(table.rowCount())][2] == "Conv2D"
+    assert [row["Layer"] for row in table.rows()] == [layer.name for layer in model.layers]
+    assert [row["Type"] for row in table.rows()][2] == "Conv2D"
     assert panel.summary["total_params"] == model.count_params()
-    assert f"{model.count_params():,}" in panel.findChild(QLabel, "modelSummaryTotal").text()
+    assert f"{model.count_params():,}" in panel.findChild(QLabel, "layerTableTotals").text()
     assert "no dataset" in panel.findChild(QLabel, "modelSummaryStatus").text()
 
     # The dataset's class count and the hyperparameters reach the summary (debounced: one rebuild).
@@ -134,6 +135,45 @@ def test_summary_is_the_model_that_will_train(panel, state, qtbot):
     assert summary["layers"][-1]["output_shape"] == "(None, 3)"
     assert "dropout" in [layer["name"] for layer in summary["layers"]]
     assert "3 classes of the dataset" in panel.findChild(QLabel, "modelSummaryStatus").text()
+
+
+def test_a_two_phase_template_shows_what_each_phase_trains(panel, state, qtbot):
+    table = panel.layer_table
+    with qtbot.waitSignal(panel.summary_shown, timeout=BUILD_TIMEOUT_MS,
+                          check_params_cb=lambda s: s["template"] == "transfer_squeezenet"):
+        _select(panel, "transfer_squeezenet")
+        panel.findChild(QSpinBox, "modelHparam_image_size").setValue(64)
+        panel.findChild(QSpinBox, "modelHparam_fine_tune_blocks").setValue(1)
+    rows = {row["Layer"]: row for row in table.rows()}
+    assert table.column_titles()[-2:] == ["1: head", "2: fine_tune"]
+    assert rows["fire9_expand3x3"]["2: fine_tune"] == "trains"
+    assert rows["fire8_expand3x3"]["2: fine_tune"] == "frozen"
+    assert rows["fire9_expand3x3"]["1: head"] == "frozen"
+    assert rows["squeezenet_v1_1"]["depth"] == 0 and rows["fire9_expand3x3"]["depth"] == 1
+    model = get_template("transfer_squeezenet").build(10, (64, 64, 3), {"image_size": 64})
+    assert sum(int(r["Parameters"].replace(",", "")) for r in table.rows() if r["depth"] == 0) == model.count_params()
+    assert "2 phases: head, then fine_tune" in panel.findChild(QLabel, "modelSummaryStatus").text()
+
+    # The form's fine_tune_blocks changes which blocks phase 2 trains.
+    with qtbot.waitSignal(panel.summary_shown, timeout=BUILD_TIMEOUT_MS):
+        panel.findChild(QSpinBox, "modelHparam_fine_tune_blocks").setValue(2)
+    rows = {row["Layer"]: row for row in table.rows()}
+    assert rows["fire8_expand3x3"]["2: fine_tune"] == "trains"
+    assert rows["fire7_expand3x3"]["2: fine_tune"] == "frozen"
+    assert f"{panel.summary['phases'][1]['trainable_params']:,} trainable in 7 of 26" in table.totals_text()
+
+
+def test_a_saved_model_can_be_shown(panel, qtbot, tmp_path):
+    model = get_template("simple_cnn").build(4, None, {})
+    path = tmp_path / "model.keras"
+    model.save(path)
+    qtbot.waitUntil(lambda: panel.summary is not None, timeout=BUILD_TIMEOUT_MS)  # the template's first
+    with qtbot.waitSignal(panel.summary_shown, timeout=BUILD_TIMEOUT_MS) as blocker:
+        panel.show_model_file(str(path))
+    assert blocker.args[0]["source"] == str(path)
+    assert [row["Layer"] for row in panel.layer_table.rows()] == [layer.name for layer in model.layers]
+    assert panel.layer_table.column_titles()[-1] == "Trainable"
+    assert str(path) in panel.findChild(QLabel, "modelSummaryStatus").text()
 
 
 def test_importing_the_panels_leaves_tensorflow_unloaded():

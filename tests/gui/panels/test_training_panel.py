@@ -74,6 +74,25 @@ def test_training_through_the_start_button(make_panel, controller, qtbot, tmp_pa
     assert not _child(panel, QLabel, "trainErrorLabel").text()
 
 
+def test_a_real_two_phase_run_marks_phase_two_through_the_training_process(make_panel, controller, qtbot,
+                                                                           tmp_path):
+    # The child process sends phase_started like epoch_ended; the panel marks where fine-tuning begins.
+    dataset = write_image_dataset(tmp_path / "data", {"a": 8, "b": 8}, size=64, rgb=True)
+    panel = make_panel(controller, dataset)
+    panel._state.set_template("transfer_squeezenet")
+    panel._state.set_hparams({"image_size": 64, "epochs": 1, "fine_tune_epochs": 1, "fine_tune_blocks": 1,
+                              "batch_size": 8})
+    phases = []
+    controller.phase_started.connect(phases.append)
+    with qtbot.waitSignal(controller.finished, timeout=TRAIN_TIMEOUT_MS):
+        assert panel.start()
+    assert not panel.error_text()
+    assert [(p["name"], p["index"], p["first_epoch"]) for p in phases] == [("head", 0, 1), ("fine_tune", 1, 2)]
+    assert phases[1]["trainable_layers"] == 4 and phases[1]["weighted_layers"] == 26
+    assert panel.curves.point_counts()["epoch"] == 2
+    assert panel.curves.phase_markers() == [(1.0, "fine-tune")]
+
+
 def test_stop_ends_a_run_within_two_seconds(make_panel, controller, qtbot, tmp_path):
     dataset = write_image_dataset(tmp_path / "data", {"a_hbar": 150, "b_vbar": 150})
     panel = make_panel(controller, dataset, epochs=50, batch_size=4)  # minutes if left alone
@@ -136,3 +155,25 @@ def test_replayed_events_fill_labels_progress_and_eta(make_panel, qtbot):
     assert _child(panel, QLabel, "trainLearningRateLabel").text().startswith("Learning rate 0.00")
     assert _child(panel, QProgressBar, "trainProgressBar").value() == 15
     assert _child(panel, QPushButton, "trainStartButton").isEnabled()
+
+
+def test_a_run_in_two_phases_marks_where_fine_tuning_begins(make_panel, qtbot):
+    fake = FakeTrainingController(steps_per_epoch=5)
+    panel = make_panel(fake)
+    panel._state.set_template("transfer_squeezenet")
+    panel._state.set_hparams({"epochs": 2, "fine_tune_epochs": 3})
+    panel._state.dataset_path = "synthetic"
+    phases = []
+    fake.phase_started.connect(phases.append)
+    with qtbot.waitSignal(fake.finished, timeout=10_000):
+        assert panel.start()
+    assert [(p["name"], p["first_epoch"]) for p in phases] == [("head", 1), ("fine_tune", 3)]
+    assert panel.curves.point_counts()["epoch"] == 5  # one timeline over both phases
+    assert panel.curves.phase_markers() == [(2.0, "fine-tune")]  # phase 2's batches start at x = 2
+    assert _child(panel, QLabel, "trainLearningRateLabel").text() == "Learning rate 0.0001"
+    assert "Phase 2/2 'fine_tune'" in _child(panel, QPlainTextEdit, "trainLog").toPlainText()
+    panel._state.set_template("simple_cnn")  # a new run starts without the old run's marker
+    panel._state.set_hparams({"epochs": 1})
+    with qtbot.waitSignal(fake.finished, timeout=10_000):
+        assert panel.start()
+    assert panel.curves.phase_markers() == []

@@ -158,3 +158,33 @@ def test_a_live_run_is_framed_from_zero_to_its_last_epoch(curves, qtbot):
     # A longer past run overlaid widens the frame so it shows whole.
     curves.set_overlays([("run A", {"loss": [1.0] * 8})])
     assert 8.0 <= curves.plot("accuracy").getViewBox().viewRange()[0][1] < 8.3
+
+
+def _lines(curves, metric: str) -> list[pg.InfiniteLine]:
+    return [item for item in curves.plot(metric).items if isinstance(item, pg.InfiniteLine)]
+
+
+def test_a_later_phase_is_marked_where_it_begins(curves, qtbot):
+    # A run in two phases, as the trainer reports it: 3 head epochs, then fine-tuning from epoch 4.
+    for i in range(600):
+        curves.add_batch_point(_batch(i))
+        if (i + 1) % 100 == 0:
+            epoch = (i + 1) // 100
+            curves.add_epoch_point({"epoch": epoch, "loss": 1.0 / epoch, "accuracy": 0.5, "val_loss": 1.1 / epoch,
+                                    "val_accuracy": 0.4})
+            if epoch == 3:
+                curves.add_phase_marker(3, "fine-tune")  # phase 2's first epoch is 4: its batches start at x=3
+    assert curves.phase_markers() == [(3.0, "fine-tune")]
+    for metric in ("loss", "accuracy"):
+        (line,) = _lines(curves, metric)
+        assert line.value() == pytest.approx(3.0) and line.angle == 90 and not line.movable
+    (labelled,) = _lines(curves, "loss")
+    assert labelled.label is not None and labelled.label.format == "fine-tune"
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "batch") == 600, timeout=2000)
+    x, _y = curves.curve("loss", "train").getOriginalDataset()
+    assert list(x) == [1, 2, 3, 4, 5, 6]  # one timeline over both phases
+
+    curves.add_phase_marker(3, "fine-tune")  # announced again (a resumed run): still one line
+    assert len(_lines(curves, "loss")) == 1
+    curves.clear()
+    assert curves.phase_markers() == [] and _lines(curves, "loss") == [] and _lines(curves, "accuracy") == []

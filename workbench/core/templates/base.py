@@ -9,6 +9,7 @@ instant.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,7 +21,7 @@ class HyperParameter:
 
     name: str
     default: Any
-    kind: str  # "int" | "float" | "choice" | "bool"
+    kind: str  # "int" | "float" | "choice" | "bool" | "path" (a file name as text; "" = none)
     help: str = ""
     minimum: float | None = None
     maximum: float | None = None
@@ -53,6 +54,10 @@ class HyperParameter:
                         f"Hyperparameter '{self.name}' expects one of {', '.join(self.choices)}. "
                         f"Received: {value!r}"
                     )
+            elif self.kind == "path":
+                if not isinstance(value, (str, os.PathLike)):  # a GUI checkbox's bool must not pass as "False"
+                    raise ValueError(value)
+                converted = str(os.fspath(value)).strip()
             else:  # pragma: no cover - a programming error in a spec
                 raise TemplateError(f"Unknown hyperparameter kind {self.kind!r}")
         except (TypeError, ValueError, OverflowError):  # int(float("inf")) overflows

@@ -7,6 +7,11 @@ dict of plain floats, ints and strings.
 Payloads:
 - ``run_started``: ``{"run_dir", "template", "epochs", "steps_per_epoch", "num_train", "num_val",
   "class_names", "batch_size"}``
+- ``phase_started``: ``{"name", "index", "count", "first_epoch", "last_epoch", "epochs", "learning_rate",
+  "trainable_layers", "weighted_layers", "trainable_params"}`` before the first epoch of each phase
+  (``index`` from 0 of ``count``; ``first_epoch`` is the phase's first epoch in the run's count from 1,
+  also when a resumed run continues in the middle of it; ``trainable_layers`` of the ``weighted_layers``
+  that hold weights train, ``trainable_params`` weights in all). A run without phases has one, "train".
 - ``batch_ended`` (throttled to ~10 Hz): ``{"epoch", "step", "steps_per_epoch", "global_step",
   "total_steps", "loss", "accuracy", "samples_per_second"}``
 - ``epoch_ended``: ``{"epoch", "epochs", "loss", "accuracy", "val_loss", "val_accuracy",
@@ -35,6 +40,7 @@ class TrainingListeners:
     """Callables invoked by the trainer; any left out are ignored."""
 
     run_started: Listener = _ignore
+    phase_started: Listener = _ignore
     batch_ended: Listener = _ignore
     epoch_ended: Listener = _ignore
     run_finished: Listener = _ignore

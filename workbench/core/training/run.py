@@ -187,8 +187,7 @@ class TrainingRun:
                     self._enter_phase(phase)
                 if self.progress.epochs_completed >= self.phase_start + phase.epochs:
                     continue  # a resumed run whose last finished epoch ended this phase
-                if len(phases) > 1:
-                    self._log_phase(index, phase)
+                self._announce_phase(index, phase)
                 self.early_stopped = self._fit(phase, self.phase_start, self.progress.epochs_completed)
         except StopRequested:
             pass  # the user's Stop, raised at a batch end: fit left at once
@@ -209,13 +208,24 @@ class TrainingRun:
     def _apply_trainable(self, phase: Phase) -> bool:
         return apply_trainable(self.model, self.units, trainable_flags(self.units, phase, self.as_built))
 
-    def _log_phase(self, index: int, phase: Phase) -> None:
-        first = self.progress.epochs_completed + 1
-        training = sum(1 for layer, _ in self.units if layer.weights and layer.trainable)
-        weighted = sum(1 for layer, _ in self.units if layer.weights)
-        self.listeners.log(f"Phase {index + 1}/{len(self.setup.phases)} '{phase.name}': epochs {first}–"
-                           f"{self.phase_start + phase.epochs}, learning rate {phase.learning_rate:g}, "
-                           f"{training} of {weighted} layers with weights training")
+    def _announce_phase(self, index: int, phase: Phase) -> None:
+        """``phase_started`` for every phase; a line in the log when the run has several."""
+        weighted = [layer for layer, _ in self.units if layer.weights]
+        training = [layer for layer in weighted if layer.trainable]
+        count = len(self.setup.phases)
+        first, last = self.phase_start + 1, self.phase_start + phase.epochs
+        self.listeners.phase_started({
+            "name": phase.name, "index": index, "count": count, "first_epoch": first, "last_epoch": last,
+            "epochs": phase.epochs, "learning_rate": float(phase.learning_rate),
+            "trainable_layers": len(training), "weighted_layers": len(weighted),
+            "trainable_params": sum(math.prod(weight.shape) for layer in training
+                                    for weight in layer.trainable_weights),
+        })
+        if count > 1:
+            self.listeners.log(f"Phase {index + 1}/{count} '{phase.name}': epochs "
+                               f"{self.progress.epochs_completed + 1}–{last}, learning rate "
+                               f"{phase.learning_rate:g}, {len(training)} of {len(weighted)} layers with "
+                               "weights training")
 
     def _fit(self, phase: Phase, phase_start: int, initial_epoch: int) -> bool:
         """One ``fit`` for the rest of ``phase`` (which began at epoch index ``phase_start``); whether

@@ -1,4 +1,5 @@
-"""ModelPanel: pick a template, edit its hyperparameters and see the exact model that will train.
+"""ModelPanel: pick a template, edit its hyperparameters and see the exact model that will train:
+every layer (a pretrained backbone's too) and, for a run in phases, which layers each phase trains.
 
 The summary is built by the template itself (``core.templates.summary``) on a TaskRunner thread —
 building imports TensorFlow, which takes seconds the first time — with the dataset's class count,
@@ -13,26 +14,32 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
-    QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
+    QSplitter, QVBoxLayout, QWidget,
 )
 
 from workbench.core.templates import get_template, list_templates
 from workbench.gui.state import AppState
 from workbench.gui.widgets.hyperparameter_form_widget import HyperParameterFormWidget
+from workbench.gui.widgets.layer_table_widget import LayerTableWidget
 from workbench.gui.workers.task_runner import TaskRunner
 
 SUMMARY_DEBOUNCE_MS = 300
 CLASSES_WITHOUT_DATASET = 10
-SUMMARY_COLUMNS = ("Layer", "Type", "Output shape", "Parameters")
 
 
 def _summary_job(template_id: str, num_classes: int, hparams: dict[str, Any], *, progress, cancel) -> dict:
     """Runs on the TaskRunner thread: the only place this panel touches Keras."""
     from workbench.core.templates.summary import summarize_template
 
-    summary = summarize_template(template_id, num_classes, None, hparams)
-    return summary
+    return summarize_template(template_id, num_classes, None, hparams)
+
+
+def _model_file_job(path: str, *, progress, cancel) -> dict:
+    """Runs on the TaskRunner thread: loads a saved model to list its layers."""
+    from workbench.core.templates.summary import summarize_model_file
+
+    return summarize_model_file(path)
 
 
 def _shape_text(shape) -> str:
@@ -114,24 +121,22 @@ class ModelPanel(QWidget):
         self._summary_status.setObjectName("modelSummaryStatus")
         self._summary_status.setAccessibleName("Model summary status")
         self._summary_status.setWordWrap(True)
-        self._table = QTableWidget(0, len(SUMMARY_COLUMNS), self)
-        self._table.setObjectName("modelSummaryTable")
-        self._table.setAccessibleName("Model summary: layers, output shapes and parameters")
-        self._table.setHorizontalHeaderLabels(SUMMARY_COLUMNS)
-        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.verticalHeader().setVisible(False)
-        header = self._table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # shapes vary most in width
-        self._total = QLabel(self)
-        self._total.setObjectName("modelSummaryTotal")
-        self._total.setAccessibleName("Total parameters")
+        self._layers = LayerTableWidget(self)
+        self._layers.setObjectName("modelLayerTable")
+        self._layers.setAccessibleName("Model layers: output shapes, parameters and what trains in each phase")
+        self._open_model_button = QPushButton("Show a saved model…", self)
+        self._open_model_button.setObjectName("modelOpenSavedButton")
+        self._open_model_button.setAccessibleName("Show the layers of a saved model")
+        self._open_model_button.setToolTip("Show the layers of a .keras model file (the template's model comes "
+                                           "back with the next change of template or hyperparameters)")
+        self._open_model_button.clicked.connect(self._on_open_model_clicked)
         summary_box = QGroupBox("Model summary", self)
         summary_layout = QVBoxLayout(summary_box)
-        summary_layout.addWidget(self._summary_status)
-        summary_layout.addWidget(self._table, 1)
-        summary_layout.addWidget(self._total)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self._summary_status, 1)
+        status_row.addWidget(self._open_model_button, 0, Qt.AlignmentFlag.AlignTop)
+        summary_layout.addLayout(status_row)
+        summary_layout.addWidget(self._layers, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self._list)
@@ -140,6 +145,9 @@ class ModelPanel(QWidget):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 4)
+        # The layer table wants the room: a backbone's rows are indented and a run in phases adds a
+        # column per phase. Qt scales these to the panel's width when it is first laid out.
+        splitter.setSizes([200, 330, 670])
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -162,6 +170,10 @@ class ModelPanel(QWidget):
     def summary(self) -> dict | None:
         """The summary shown in the table (None until the first build finished)."""
         return self._summary
+
+    @property
+    def layer_table(self) -> LayerTableWidget:
+        return self._layers
 
     @property
     def form(self) -> HyperParameterFormWidget:
@@ -268,36 +280,41 @@ class ModelPanel(QWidget):
         self._runner.submit(functools.partial(
             _summary_job, self._state.template_id, num_classes, dict(self._state.hparams)))
 
+    def show_model_file(self, path: str) -> None:
+        """List the layers of a saved ``.keras`` model (built off the GUI thread) instead of the template's."""
+        self._debounce.stop()
+        self._summary_status.setText(f"Loading {path}…")
+        self._runner.submit(functools.partial(_model_file_job, str(path)))
+
+    @Slot()
+    def _on_open_model_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Show a saved model", "", "Keras models (*.keras)")
+        if path:
+            self.show_model_file(path)
+
     @Slot(object)
     def _on_summary_built(self, summary: dict) -> None:
         self._tensorflow_loaded = True
         self._summary = summary
-        _, note = self.num_classes()
         output = "one sigmoid unit" if summary["output"] == "sigmoid" else "softmax"
-        self._summary_status.setText(
-            f"{summary['model_name']}: input {_shape_text(summary['input_shape'])}, {output} output. {note}")
-        layers = summary["layers"]
-        self._table.setRowCount(len(layers))
-        for row, layer in enumerate(layers):
-            frozen = " (frozen)" if not layer["trainable"] and layer["params"] else ""
-            cells = (layer["name"], layer["type"], layer["output_shape"], f"{layer['params']:,}{frozen}")
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if col == 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if not layer["trainable"]:
-                    item.setToolTip("Frozen: these weights are not trained")
-                self._table.setItem(row, col, item)
-        frozen = summary["non_trainable_params"]
-        self._total.setText(
-            f"Total parameters: {summary['total_params']:,}"
-            + (f" ({summary['trainable_params']:,} trainable, {frozen:,} frozen)" if frozen else " (all trainable)"))
+        shape = _shape_text(summary["input_shape"])
+        if summary.get("source"):
+            made = f", trained from {summary['template']}" if summary.get("template") else ""
+            self._summary_status.setText(f"{summary['source']} ({summary['model_name']}{made}): input {shape}, "
+                                         f"{output} output; trainable as saved.")
+        else:
+            _, note = self.num_classes()
+            phases = summary.get("phases") or []
+            trained = (f" Trained in {len(phases)} phases: " + ", then ".join(p["name"] for p in phases) + "."
+                       if len(phases) > 1 else "")
+            self._summary_status.setText(
+                f"{summary['model_name']}: input {shape}, {output} output. {note}{trained}")
+        self._layers.set_summary(summary)
         self.summary_shown.emit(summary)
 
     @Slot(str)
     def _on_summary_failed(self, message: str) -> None:
         self._tensorflow_loaded = True
         self._summary = None
-        self._table.setRowCount(0)
-        self._total.clear()
-        self._summary_status.setText(f"Could not build the model: {message}")
+        self._layers.clear()
+        self._summary_status.setText(f"Could not show the model: {message}")

@@ -1,4 +1,5 @@
-"""TrainingPanel: start and stop a run, watch its curves, progress and log live.
+"""TrainingPanel: start and stop a run, watch its curves, progress and log live; a run in several
+phases (transfer learning: the head, then fine-tuning) shows a marker where each later phase begins.
 
 The panel only talks to a :class:`TrainingController`: Start turns the shared state into a core
 ``TrainConfig`` and hands it over; every figure shown arrives through the controller's signals,
@@ -143,6 +144,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(splitter, 1)
 
         controller.run_started.connect(self._on_run_started)
+        controller.phase_started.connect(self._on_phase_started)
         controller.batch_ended.connect(self._on_batch_ended)
         controller.epoch_ended.connect(self._on_epoch_ended)
         controller.run_finished.connect(self._on_run_finished)
@@ -260,6 +262,16 @@ class TrainingPanel(QWidget):
         self._epoch_label.setText(f"Epoch 1/{self._epochs}")
         self._status.setText(f"Training on {info.get('num_train', '?')} samples, validating on "
                              f"{info.get('num_val', '?')} ({len(info.get('class_names', []))} classes)…")
+
+    @Slot(dict)
+    def _on_phase_started(self, phase: dict) -> None:
+        """A later phase (fine-tuning) gets a line on the curves where its first epoch begins."""
+        index, first = int(phase.get("index") or 0), phase.get("first_epoch")
+        if index > 0 and isinstance(first, (int, float)):
+            label = str(phase.get("name") or f"phase {index + 1}").replace("_", "-")
+            self._curves.add_phase_marker(first - 1, label)
+        if index > 0 or int(phase.get("count") or 1) > 1:
+            self._lr_label.setText(f"Learning rate {_fmt(phase.get('learning_rate'), '.2g')}")
 
     @Slot(dict)
     def _on_batch_ended(self, batch: dict) -> None:

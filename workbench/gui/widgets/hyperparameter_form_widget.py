@@ -1,8 +1,9 @@
 """A form with one editor per hyperparameter of a template, built from its HyperParameter specs.
 
 int → QSpinBox, float → QDoubleSpinBox (LogSpinBox for log-scale values such as the learning
-rate), choice → QComboBox, bool → QCheckBox; each carries the help text as its tooltip. Editors are
-named ``<prefix><name>`` so tests and accessibility tools find them.
+rate), choice → QComboBox, bool → QCheckBox, path → QLineEdit (a file name; empty = none); each
+carries the help text as its tooltip. Editors are named ``<prefix><name>`` so tests and
+accessibility tools find them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget,
 )
 
 from workbench.gui.widgets.log_spin_box import LogSpinBox
@@ -112,6 +113,12 @@ class HyperParameterFormWidget(QWidget):
             combo.addItems(list(spec.choices))
             combo.currentIndexChanged.connect(self._on_editor_changed)
             return combo
+        if spec.kind == "path":
+            line = QLineEdit(self)
+            line.setPlaceholderText("(none)")
+            line.setClearButtonEnabled(True)
+            line.editingFinished.connect(self._on_editor_changed)  # one change per edit, not per key
+            return line
         check = QCheckBox(self)
         check.toggled.connect(self._on_editor_changed)
         return check
@@ -125,6 +132,8 @@ class HyperParameterFormWidget(QWidget):
             return float(f"{editor.value():.6g}")
         if spec.kind == "choice":
             return editor.currentText()
+        if spec.kind == "path":
+            return editor.text().strip()
         return bool(editor.isChecked())
 
     @staticmethod
@@ -134,6 +143,8 @@ class HyperParameterFormWidget(QWidget):
         elif spec.kind == "choice":
             index = editor.findText(str(value), Qt.MatchFlag.MatchExactly)
             editor.setCurrentIndex(index if index >= 0 else editor.findText(str(spec.default)))
+        elif spec.kind == "path":
+            editor.setText(str(value or ""))
         else:
             editor.setChecked(bool(value))
 

@@ -1,4 +1,5 @@
-"""Live loss and accuracy curves: raw and smoothed batches, train and validation epochs, past runs.
+"""Live loss and accuracy curves: raw and smoothed batches, train and validation epochs, past runs,
+and a labelled vertical line where each later phase of a run begins (transfer learning's fine-tuning).
 
 Follows pyqtgraph's ``scrollingPlots``/``PlotSpeedTest`` pattern: one persistent PlotDataItem per
 series, numpy buffers that grow by doubling, and a paced redraw. Incoming points only append to the
@@ -18,7 +19,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from workbench.gui.widgets._style import (
-    BLUE, SERIES_COLORS, VERMILLION, make_plot_widget, palette_colors,
+    BLUE, GREY, SERIES_COLORS, VERMILLION, make_plot_widget, palette_colors,
 )
 
 METRICS = ("loss", "accuracy")
@@ -74,6 +75,7 @@ class TrainingCurvesWidget(QWidget):
         self._dirty: set[tuple[str, str]] = set()
         self._overlay_items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
         self._epoch_span = 0  # epochs of the live run, 0 before a run starts
+        self._markers: list[tuple[float, str, list[tuple[pg.PlotItem, pg.InfiniteLine]]]] = []
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -217,8 +219,45 @@ class TrainingCurvesWidget(QWidget):
         else:
             self.plot("accuracy").enableAutoRange(x=True)
 
+    def add_phase_marker(self, epoch: float, label: str) -> None:
+        """A vertical line at ``epoch`` on both plots, ``label`` written beside it on the loss plot.
+
+        The x axis counts epochs, an epoch's batches filling the unit before its number, so a phase
+        whose first epoch is N begins at x = N - 1. A second marker at the same place replaces the first.
+        """
+        x = float(epoch)
+        self._remove_markers(lambda mx: mx == x)
+        pen = pg.mkPen(GREY, width=1.5, style=Qt.PenStyle.DashLine)
+        lines = []
+        for metric in METRICS:
+            options = {}
+            if metric == "loss":
+                _background, foreground = palette_colors()
+                options = {"label": label, "labelOpts": {"position": 0.92, "color": foreground, "anchors":
+                                                         [(0, 0.5), (0, 0.5)], "movable": False}}
+            line = pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pen, **options)
+            line.setZValue(-5)  # behind the curves
+            self.plot(metric).addItem(line, ignoreBounds=True)
+            lines.append((self.plot(metric), line))
+        self._markers.append((x, label, lines))
+
+    def phase_markers(self) -> list[tuple[float, str]]:
+        """The phase markers drawn: (x in epochs, label), in the order they were added."""
+        return [(x, label) for x, label, _lines in self._markers]
+
+    def _remove_markers(self, which=lambda _x: True) -> None:
+        kept = []
+        for x, label, lines in self._markers:
+            if which(x):
+                for plot, line in lines:
+                    plot.removeItem(line)
+            else:
+                kept.append((x, label, lines))
+        self._markers = kept
+
     def clear(self) -> None:
-        """Forget the live run (overlays of past runs stay until set_overlays([]))."""
+        """Forget the live run and its phase markers (overlays of past runs stay until set_overlays([]))."""
+        self._remove_markers()
         for metric in METRICS:
             for kind in KINDS:
                 self._buffers[metric][kind].clear()

@@ -15,6 +15,7 @@ from workbench.gui.workers.training_worker import TrainingWorker
 
 class TrainingController(QObject):
     run_started = Signal(dict)
+    phase_started = Signal(dict)
     batch_ended = Signal(dict)
     epoch_ended = Signal(dict)
     run_finished = Signal(dict)
@@ -42,6 +43,7 @@ class TrainingController(QObject):
         self._worker.moveToThread(self._thread)
         # Relay through this object's signals: receivers connect once, to the controller.
         self._worker.run_started.connect(self.run_started)
+        self._worker.phase_started.connect(self.phase_started)
         self._worker.batch_ended.connect(self.batch_ended)
         self._worker.epoch_ended.connect(self.epoch_ended)
         self._worker.run_finished.connect(self.run_finished)

@@ -39,7 +39,7 @@ os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 STOP_GRACE_S = 15.0  # after Stop, how long the child may take to save and leave before it is ended
 _POLL_S = 0.05
-_EVENTS = ("run_started", "batch_ended", "epoch_ended", "run_finished", "log")
+_EVENTS = ("run_started", "phase_started", "batch_ended", "epoch_ended", "run_finished", "log")
 OUT_OF_MEMORY = "Training ran out of memory. Try a smaller batch size or input size."
 
 
@@ -58,6 +58,7 @@ def train_in_child_process(config) -> str | None:
 
 class TrainingWorker(QObject):
     run_started = Signal(dict)
+    phase_started = Signal(dict)
     batch_ended = Signal(dict)
     epoch_ended = Signal(dict)
     run_finished = Signal(dict)
@@ -97,6 +98,7 @@ class TrainingWorker(QObject):
 
         listeners = TrainingListeners(
             run_started=self.run_started.emit,
+            phase_started=self.phase_started.emit,
             batch_ended=self.batch_ended.emit,
             epoch_ended=self.epoch_ended.emit,
             run_finished=self.run_finished.emit,
