@@ -1,10 +1,13 @@
 """Screenshot of the Camera tab in the real window: a handwritten digit on paper "held up to the camera".
 
     xvfb-run -a .venv/bin/python packaging/screenshot_camera.py [--out docs/screenshots/test_camera.png]
+    xvfb-run -a .venv/bin/python packaging/screenshot_camera.py --gradcam --out docs/screenshots/test_camera_gradcam.png
 
 No webcam is needed: a video of a real MNIST "3" written on paper, drifting as if held by hand
 (``tests/gui/camera_videos.py``), is chosen as the source the way "Video file…" would. Uses the
-shipped digits model (``WORKBENCH_DIGITS_MODEL`` overrides it).
+shipped digits model (``WORKBENCH_DIGITS_MODEL`` overrides it). ``--gradcam`` turns on the tab's
+Grad-CAM toggle first: for the digits model the heat map is shown beside the feed, over the model's
+28×28 input.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/shots/test_camera.png"))
     parser.add_argument("--size", default="1280x900", help="window size WxH")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long the camera runs before the grab")
+    parser.add_argument("--gradcam", action="store_true", help="turn Grad-CAM on (where the model looked)")
     args = parser.parse_args()
 
     from PySide6.QtWidgets import QApplication
@@ -60,6 +64,10 @@ def main() -> int:
     try:
         _wait_until(app, camera.is_ready, 180, f"the model to load ({camera.message_text()})")
         _wait_until(app, lambda: camera.prediction_text() != "", 30, "a prediction")
+        if args.gradcam:
+            camera.gradcam.toggle.setChecked(True)
+            _wait_until(app, lambda: camera.gradcam.picture() is not None, 60,
+                        f"a Grad-CAM heat map ({camera.gradcam.note_text()})")
         deadline = time.monotonic() + args.seconds  # the timeline and the figures fill up
         while time.monotonic() < deadline:
             app.processEvents()
@@ -69,6 +77,8 @@ def main() -> int:
             print(f"could not write {args.out}", file=sys.stderr)
             return 1
         print(f"{args.out}: prediction {camera.prediction_text()!r} · {camera.stats_text()}")
+        if args.gradcam:
+            print(f"Grad-CAM: {camera.gradcam.note_text()}")
     finally:
         panel.shutdown()
         window.close()

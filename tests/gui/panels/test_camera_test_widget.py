@@ -2,7 +2,9 @@
 
 The image-model tests use the shipped digits model reading a real handwritten MNIST digit held up
 on paper (``tests/gui/camera_videos.py``); the video-model tests use a stub predictor around a tiny
-Keras model, so they check the sliding window, the smoothing and the clip saving on their own.
+Keras model, so they check the sliding window, the smoothing and the clip saving on their own. The
+Grad-CAM tests use the digits model (its map beside the feed) and a tiny untrained colour CNN (its map
+over the feed).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QThread
+from PySide6.QtGui import QImage
 
 from tests.gui.camera_videos import mnist_digit, paper_frame, write_digit_video
 from workbench.core.inference.live import LiveModel
 from workbench.core.resources import resource_path
 from workbench.core.sources import camera
 from workbench.gui.panels.live.camera_test_widget import CameraTestWidget, clip_seconds
+from workbench.gui.workers import camera_gradcam_worker
+from workbench.gui.workers.camera_gradcam_worker import CameraGradCamController
 from workbench.gui.widgets.probability_timeline_widget import ProbabilityTimelineWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 
@@ -232,6 +237,9 @@ def test_a_video_model_reads_a_sliding_window_and_saves_the_last_seconds(qtbot, 
     assert shapes == {(4, 240, 320, 3)}  # F frames of the window, full size, as prepare_frames takes them
     assert all(name == "cameraPredictThread" for _, name in predictor.prepared)
     assert threading.main_thread() not in model_threads
+    assert not tab.gradcam.toggle.isEnabled() and not tab.gradcam.is_on()  # no Grad-CAM for clips, and why
+    assert "No Grad-CAM for video models" in tab.gradcam.note_text()
+    assert "video models" in tab.gradcam.toggle.toolTip()
 
     def span() -> float:
         frames = tab.controller().recent_frames()
@@ -306,3 +314,135 @@ def test_the_timeline_keeps_one_curve_per_class_and_bounded_buffers(qtbot, make_
     assert set(np.round(y, 3)) == {0.1, 0.5}
     timeline.set_class_names(["a", "b"])
     assert timeline.point_count() == 0 and len(timeline._curves) == 2
+
+
+# ------------------------------------------------------------------------------------------- Grad-CAM
+@pytest.fixture
+def heatmap_threads(monkeypatch) -> list[threading.Thread]:
+    """Records the thread of every Grad-CAM heat map."""
+    from workbench.core.inference import gradcam
+
+    threads: list[threading.Thread] = []
+    original = gradcam.GradCam.heatmap
+
+    def heatmap(self, *args, **kwargs):
+        threads.append(threading.current_thread())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(gradcam.GradCam, "heatmap", heatmap)
+    return threads
+
+
+def test_gradcam_of_the_digits_model_is_shown_beside_the_feed_a_few_times_a_second(qtbot, make_tab, digit_video,
+                                                                                   heatmap_threads):
+    tab = make_tab(MODEL)
+    tab.open_source(digit_video)
+    qtbot.waitUntil(tab.is_ready, timeout=LOAD_TIMEOUT_MS)
+    gradcam = tab.gradcam
+    assert gradcam.toggle.isEnabled() and not gradcam.toggle.isChecked()  # off until asked for
+    assert gradcam.picture() is None and not gradcam.input_view.isVisible() and not heatmap_threads
+    maps, answers = [], []
+    gradcam.shown.connect(maps.append)
+    with qtbot.waitSignal(gradcam.shown, timeout=30_000):
+        gradcam.toggle.setChecked(True)
+    picture = gradcam.picture()
+    assert picture.shape == (112, 112, 3) and picture.dtype == np.uint8  # the 28×28 input, enlarged 4×
+    assert np.abs(picture[..., 0].astype(int) - picture[..., 2]).max() > 50  # coloured: the input was grey
+    assert gradcam.input_view.isVisible() and not gradcam.on_feed() and not gradcam.feed_overlay.isVisible()
+    assert heatmap_threads and threading.main_thread() not in heatmap_threads
+    assert maps[0]["thread"] != threading.main_thread().name and maps[0]["on_input"]
+    assert f"Grad-CAM for “{DIGIT}” from layer" in gradcam.note_text()
+    layers = gradcam.layer_names()
+    assert len(layers) >= 2 and maps[0]["layer"] == layers[0]  # the deepest convolution, listed first
+
+    tab.prediction_shown.connect(answers.append)
+    start = len(maps)
+    qtbot.wait(2000)
+    rate = (len(maps) - start) / 2.0
+    assert 0 < rate <= camera_gradcam_worker.MAX_PER_SECOND + 0.5  # bounded: not one map per answer
+    assert len(answers) > len(maps) - start  # answers go on meanwhile, more of them than maps
+    frames = [m["frame_index"] for m in maps]
+    assert frames == sorted(set(frames))  # each map is about a newer answer: none queued
+
+    with qtbot.waitSignal(gradcam.shown, timeout=30_000) as shown:
+        gradcam.select_layer(layers[-1])
+    assert shown.args[0]["layer"] == layers[-1]
+    gradcam.toggle.setChecked(False)
+    assert gradcam.picture() is None and not gradcam.input_view.isVisible()
+    count = len(maps)
+    qtbot.wait(800)
+    assert len(maps) == count  # nothing more computed or shown
+
+
+def colour_cnn(folder: Path) -> str:
+    """A tiny untrained CNN for 32×32 colour pictures (no MNIST-style preparation), with its sidecar."""
+    import keras
+
+    from workbench.core.sidecar import write_sidecar
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1")(x)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv2")(x)
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x))
+    path = folder / "colour.keras"
+    keras.Model(inputs, outputs).save(path)
+    write_sidecar(path, {"format": "workbench-model/2", "modality": "image", "input_shape": [32, 32, 3],
+                         "class_names": ["a", "b"], "output": "softmax", "preprocessing": {}})
+    return str(path)
+
+
+def test_gradcam_of_other_image_models_lies_over_the_feed_and_goes_when_turned_off(qtbot, make_tab, digit_video,
+                                                                                  tmp_path, heatmap_threads):
+    tab = make_tab(colour_cnn(tmp_path), predictor_cache=PredictorCache())
+    tab.open_source(digit_video)
+    qtbot.waitUntil(tab.is_ready, timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: tab.view.frame() is not None, timeout=5000)
+    plain = tab.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    with qtbot.waitSignal(tab.gradcam.shown, timeout=30_000):
+        tab.gradcam.toggle.setChecked(True)
+    assert tab.gradcam.on_feed() and tab.gradcam.feed_overlay.isVisible() and not tab.gradcam.input_view.isVisible()
+    assert tab.gradcam.picture().shape == (240, 320, 3)  # the map stretched back over the whole frame
+    assert threading.main_thread() not in heatmap_threads
+
+    def colourfulness(image: QImage) -> int:  # the paper and the ink are grey: colour is the heat map's
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+        rgb = pixels[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
+        return int(np.abs(rgb[..., 0] - rgb[..., 2]).max())
+
+    assert colourfulness(plain) < 30
+    assert colourfulness(tab.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)) > 50
+    tab.gradcam.toggle.setChecked(False)
+    assert tab.gradcam.picture() is None and not tab.gradcam.feed_overlay.isVisible()
+    assert colourfulness(tab.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)) < 30
+
+
+def test_the_gradcam_controller_takes_one_request_at_a_time_at_a_bounded_rate(qtbot):
+    now = [100.0]
+    release = threading.Event()
+
+    def job(request: dict) -> dict:
+        release.wait(10)
+        return {"n": request["n"]}
+
+    controller = CameraGradCamController(job, "testGradCamThread", clock=lambda: now[0])
+    answers = []
+    controller.explained.connect(answers.append)
+    try:
+        assert controller.offer({"n": 1})
+        assert not controller.offer({"n": 2}) and controller.busy  # one in flight; the newer is dropped
+        release.set()
+        qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
+        assert answers == [{"n": 1, "ms": answers[0]["ms"], "thread": answers[0]["thread"]}]
+        assert not controller.offer({"n": 3})  # too soon after the last start
+        now[0] += 1.0 / camera_gradcam_worker.MAX_PER_SECOND
+        release.clear()
+        assert controller.offer({"n": 4})
+        controller.discard()  # e.g. the toggle went off: its answer is ignored
+        release.set()
+        qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
+        qtbot.wait(50)
+        assert [a["n"] for a in answers] == [1]
+    finally:
+        release.set()
+        controller.shutdown()

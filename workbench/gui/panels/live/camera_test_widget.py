@@ -13,6 +13,10 @@ MNIST-style preparation as the Draw canvas, so a digit written on paper and held
 read. Video models classify the frames of the last clip duration as one clip (prepared exactly as
 training prepared clips), and show the mean of the last :data:`SMOOTHING` answers.
 
+For image models the "Grad-CAM" toggle (:class:`CameraGradCamWidget`) shows where the model looked
+for the class it names: a few heat maps a second, each of the newest answer, on their own thread;
+answers that come while a map is being computed are skipped, never queued.
+
 The camera is open only while the tab is shown; without a camera the tab says so and a video file
 ("Video file…") stands in for one. Figures shown: the feed's FPS, predictions per second and the
 latency from a frame's capture to its label on screen (median and 95th percentile).
@@ -36,6 +40,7 @@ from workbench.core.sources.utterance import ProbabilitySmoother
 from workbench.gui import settings_keys
 from workbench.gui.panels.live.camera_collect_widget import CameraCollectWidget
 from workbench.gui.panels.live.camera_controls_widget import CameraControlsWidget
+from workbench.gui.panels.live.camera_gradcam_widget import CameraGradCamWidget
 from workbench.gui.widgets.camera_view_widget import CameraViewWidget
 from workbench.gui.widgets.model_input_view_widget import ModelInputViewWidget
 from workbench.gui.widgets.probability_bars_widget import DEFAULT_THRESHOLD, ProbabilityBarsWidget
@@ -129,6 +134,7 @@ class CameraTestWidget(QWidget):
         self.controls.refresh_requested.connect(self._on_refresh_requested)
         self.view = CameraViewWidget(self)
         self.preview = ModelInputViewWidget(parent=self)
+        self.gradcam = CameraGradCamWidget(cache, self.view, self)
         self.bars = ProbabilityBarsWidget(self, threshold=DEFAULT_THRESHOLD)
         self.bars.setMinimumSize(240, 220)
         self._stats = QLabel("", self)
@@ -144,8 +150,15 @@ class CameraTestWidget(QWidget):
         self.collect.save_requested.connect(self._on_save_requested)
         self.collect.saved.connect(self.saved)
 
+        inputs = QHBoxLayout()
+        inputs.setSpacing(24)
+        inputs.addStretch(1)
+        inputs.addWidget(self.preview)
+        inputs.addWidget(self.gradcam.input_view)
+        inputs.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        right.addLayout(inputs)
+        right.addWidget(self.gradcam)
         right.addWidget(self.bars, 1)
         right.addWidget(self._stats)
         row = QHBoxLayout()
@@ -197,6 +210,7 @@ class CameraTestWidget(QWidget):
         self._stats_timer.stop()
         self._camera.shutdown()
         self._predict.shutdown()
+        self.gradcam.shutdown()
         self.collect.shutdown()
 
     def set_dataset_folder(self, path: str) -> None:
@@ -273,9 +287,11 @@ class CameraTestWidget(QWidget):
         self._camera.set_history(self._window_s if self._mode == "video" else 0.0)
         self.collect.set_mode("video" if self._mode == "video" else "image", self._window_s)
         self.preview.setVisible(self._mode == "image")
+        self.gradcam.set_model(self._model_path, self._mode, self._mnist_style)
 
     def _set_class_names(self, names: list[str]) -> None:
         self._class_names = names
+        self.gradcam.set_class_names(names)
         self.collect.set_class_names(names)
         self.timeline.set_class_names(names)
 
@@ -377,7 +393,7 @@ class CameraTestWidget(QWidget):
             return
         if self._mode == "image":
             self._predict.submit({"kind": "image", "image": frame.image, "frame_index": frame.index,
-                                  "captured_at": frame.timestamp})
+                                  "captured_at": frame.timestamp, "frame_size": frame.image.shape[:2]})
             return
         frames = self._camera.recent_frames(self._window_s)
         if len(frames) >= 2 and frames[-1].timestamp - frames[0].timestamp >= 0.5 * self._window_s:
@@ -422,6 +438,7 @@ class CameraTestWidget(QWidget):
             self.preview.set_input(result["model_input"])
         if result["blank"]:
             self.bars.clear()  # plain paper: nothing to read, and a softmax would still name a class
+            self.gradcam.clear()
             self._last_result = None
             return
         probabilities = np.asarray(result["probabilities"], np.float64)
@@ -429,7 +446,10 @@ class CameraTestWidget(QWidget):
             probabilities = self._smoother.update(probabilities)
         self.bars.set_probabilities(self._class_names, probabilities)
         self.timeline.append(shown, probabilities)
-        label = self._class_names[int(np.argmax(probabilities))]
+        index = int(np.argmax(probabilities))
+        label = self._class_names[index]
+        if request["kind"] == "image":
+            self.gradcam.offer(result["model_input"], index, request["frame_index"], request.get("frame_size"))
         self._last_result = {"label": label, "probabilities": probabilities, "latency_ms": latency,
                              "model_ms": result["total_ms"], "frame_index": request["frame_index"],
                              "mode": self._mode}
