@@ -16,7 +16,7 @@ from workbench.core.templates.layers import classification_head
 
 HEAD_POOLING = ("avg", "flatten")
 # The head's layers that carry weights: phase 2 names them beside the unfrozen blocks.
-HEAD_DENSE, HEAD_OUTPUT = "head_dense", "head_output"
+HEAD_NORM, HEAD_DENSE, HEAD_OUTPUT = "head_norm", "head_dense", "head_output"
 
 
 def build_transfer_squeezenet(num_classes: int, input_shape, hp):
@@ -34,6 +34,9 @@ def build_transfer_squeezenet(num_classes: int, input_shape, hp):
         x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
     else:
         x = keras.layers.Flatten(name="head_flatten")(x)
+    # The base's ReLU features are on the scale of caffe pixels (tens to hundreds): normalised, the new
+    # head starts from sensible logits instead of a loss of ~12 and trains at a plain learning rate.
+    x = keras.layers.BatchNormalization(name=HEAD_NORM)(x)
     if hp["dropout"] > 0:
         x = keras.layers.Dropout(hp["dropout"], name="head_dropout")(x)
     if hp["dense_units"] > 0:
@@ -52,7 +55,7 @@ def squeezenet_phases(hp: dict[str, Any]) -> list[dict[str, Any]]:
     phases: list[dict[str, Any]] = [{"name": "head", "epochs": hp["epochs"], "learning_rate": hp["learning_rate"]}]
     blocks = min(int(hp["fine_tune_blocks"]), len(BLOCKS))
     if hp["fine_tune_epochs"] > 0 and blocks > 0:
-        head = ([HEAD_DENSE] if hp["dense_units"] > 0 else []) + [HEAD_OUTPUT]
+        head = [HEAD_NORM] + ([HEAD_DENSE] if hp["dense_units"] > 0 else []) + [HEAD_OUTPUT]
         unfrozen = [name for _, layers in BLOCKS[-blocks:] for name in layers]
         phases.append({"name": "fine_tune", "epochs": hp["fine_tune_epochs"],
                        "learning_rate": hp["learning_rate"] * hp["fine_tune_lr_factor"],
@@ -74,19 +77,19 @@ TRANSFER_SQUEEZENET = TemplateSpec(
     "a new head. Phase 1 trains the head on the frozen base; phase 2 unfreezes the top blocks at a 10× "
     "lower learning rate. For photo datasets of a few hundred to a few thousand images.",
     modality="image",
-    input_shape=(160, 160, 3),
+    input_shape=(224, 224, 3),
     builder=build_transfer_squeezenet,
     hyperparameters=training_hyperparameters(epochs=8, batch_size=32, learning_rate=1e-3, dropout=0.3)
     + (
-        HyperParameter("image_size", 160, "int", "Side of the square input in pixels (the base was trained "
+        HyperParameter("image_size", 224, "int", "Side of the square input in pixels (the base was trained "
                        "at 227; smaller is faster).", 64, 384),
         HyperParameter("pooling", "avg", "choice", "How the head reduces the base's feature map: global "
                        "average pooling or flatten.", choices=HEAD_POOLING),
         HyperParameter("dense_units", 0, "int", "Units of a dense layer in the head (0 = none: a linear "
                        "classifier on the pooled features).", 0, 4096),
-        HyperParameter("fine_tune_epochs", 6, "int", "Epochs of phase 2, which also trains the top blocks "
+        HyperParameter("fine_tune_epochs", 10, "int", "Epochs of phase 2, which also trains the top blocks "
                        "of the base (0 = no phase 2).", 0, 1000),
-        HyperParameter("fine_tune_blocks", 2, "int", "How many blocks of the base phase 2 unfreezes, from "
+        HyperParameter("fine_tune_blocks", 4, "int", "How many blocks of the base phase 2 unfreezes, from "
                        "the top (fire9, fire8, …; 9 = all).", 0, 9),
         HyperParameter("fine_tune_lr_factor", 0.1, "float", "Phase 2's learning rate as a fraction of "
                        "phase 1's.", 1e-4, 1.0, log_scale=True),
