@@ -34,7 +34,7 @@ def test_layers_of_a_two_phase_template(capsys):
     assert nested.startswith("  fire9_squeeze1x1")  # the backbone's layers indented under it
     model = get_template("transfer_squeezenet").build(3, (64, 64, 3), {"image_size": 64})
     assert f"total parameters: {model.count_params():,}" in lines
-    assert any(line.startswith("phase 2 fine_tune") and "4 of 26 layers" in line for line in lines)
+    assert any(line.startswith("phase 2 fine_tune") and "5 of 27 layers" in line for line in lines)
 
     assert run_cli([*argv, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -46,12 +46,14 @@ def test_phase_two_trains_the_top_block_only(squeezenet_one_block):
     assert len(fire9) == len(fire8) == 3
     assert all(r["phase_params"] == [0, r["params"]] for r in fire9)
     assert all(r["phase_params"] == [0, 0] and not r["trainable"] for r in fire8)
-    output = next(r for r in summary["layers"] if r["name"] == "head_output")
-    assert output["phase_params"] == [output["params"]] * 2 and output["trainable"]
-    assert head["trainable_params"] == output["params"] == summary["trainable_params"]
-    assert fine_tune["trainable_params"] == output["params"] + sum(r["params"] for r in fire9)
+    head_rows = [r for r in summary["layers"] if r["name"].startswith("head_") and r["params"]]
+    assert {r["name"] for r in head_rows} == {"head_norm", "head_output"}  # normalised features, classifier
+    assert all(r["phase_params"][0] == r["phase_params"][1] and r["trainable"] for r in head_rows)
+    head_trained = sum(r["phase_params"][0] for r in head_rows)  # the norm's moving statistics never train
+    assert head["trainable_params"] == head_trained == summary["trainable_params"]
+    assert fine_tune["trainable_params"] == head_trained + sum(r["params"] for r in fire9)
     assert fine_tune["trainable_params"] + fine_tune["frozen_params"] == summary["total_params"]
-    assert (head["trainable_layers"], fine_tune["trainable_layers"]) == (1, 4)
+    assert (head["trainable_layers"], fine_tune["trainable_layers"]) == (2, 5)
 
 
 def test_more_fine_tune_blocks_unfreeze_more_of_the_base():

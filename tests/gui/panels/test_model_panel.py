@@ -3,7 +3,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QListWidget, QSpinBox, QWidget
 
 from tests.helpers import untrainable_template
@@ -160,7 +160,8 @@ def test_a_two_phase_template_shows_what_each_phase_trains(panel, state, qtbot):
     rows = {row["Layer"]: row for row in table.rows()}
     assert rows["fire8_expand3x3"]["2: fine_tune"] == "trains"
     assert rows["fire7_expand3x3"]["2: fine_tune"] == "frozen"
-    assert f"{panel.summary['phases'][1]['trainable_params']:,} trainable in 7 of 26" in table.totals_text()
+    phase_two = panel.summary["phases"][1]
+    assert f"{phase_two['trainable_params']:,} trainable in {phase_two['trainable_layers']} of" in table.totals_text()
 
 
 def test_a_saved_model_can_be_shown(panel, qtbot, tmp_path):
@@ -186,3 +187,48 @@ def test_importing_the_panels_leaves_tensorflow_unloaded():
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _double_click(qtbot, table: LayerTableWidget, path: str) -> None:
+    item = table.item_for_path(path)
+    table.tree.scrollToItem(item)
+    rect = table.tree.visualItemRect(item)
+    qtbot.mouseClick(table.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_double_clicking_a_backbone_layer_chooses_where_phase_two_starts(make_widget, state, qtbot):
+    panel = make_widget(ModelPanel, state, show=True, size=(1360, 760))  # shown: the clicks land on rows
+    table = panel.layer_table
+    with qtbot.waitSignal(panel.summary_shown, timeout=BUILD_TIMEOUT_MS,
+                          check_params_cb=lambda s: s["template"] == "transfer_squeezenet"):
+        _select(panel, "transfer_squeezenet")
+        panel.findChild(QSpinBox, "modelHparam_image_size").setValue(64)
+        panel.findChild(QSpinBox, "modelHparam_fine_tune_blocks").setValue(1)
+    assert "Double-click a backbone layer to fine-tune from it in phase 2" in table.hint_text()
+    before = panel.summary["phases"][1]["trainable_params"]
+
+    # fire8 is the second block from the top: phase 2 then trains fire8 and fire9.
+    with qtbot.waitSignal(panel.summary_shown, timeout=BUILD_TIMEOUT_MS) as blocker:
+        _double_click(qtbot, table, "squeezenet_v1_1/fire8_squeeze1x1")
+    assert panel.findChild(QSpinBox, "modelHparam_fine_tune_blocks").value() == 2
+    assert state.hparams == {"image_size": 64, "fine_tune_blocks": 2}  # what the project saves
+    assert blocker.args[0]["fine_tune"]["value"] == 2
+    rows = {row["Layer"]: row for row in table.rows()}
+    for part in ("squeeze1x1", "expand1x1", "expand3x3"):
+        assert rows[f"fire8_{part}"]["2: fine_tune"] == rows[f"fire9_{part}"]["2: fine_tune"] == "trains"
+        assert rows[f"fire7_{part}"]["2: fine_tune"] == "frozen"
+    after = panel.summary["phases"][1]
+    assert after["trainable_params"] == before + sum(
+        r["params"] for r in panel.summary["layers"] if r["name"].startswith("fire8_"))
+    assert f"{after['trainable_params']:,} trainable" in table.totals_text()
+    assert "top 2 of the backbone's 9 blocks" in table.hint_text()
+
+    # A row outside the backbone's blocks (the head, the input) changes nothing.
+    received = []
+    state.hparams_changed.connect(received.append)
+    for path in ("head_output", "pixels"):
+        _double_click(qtbot, table, path)
+    qtbot.wait(50)
+    assert received == [] and state.hparams == {"image_size": 64, "fine_tune_blocks": 2}
+    assert not panel.findChild(QTimer, "modelSummaryDebounceTimer").isActive()

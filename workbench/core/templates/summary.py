@@ -61,7 +61,8 @@ def summarize_model(model, phases: Sequence[Any] | None = None) -> dict[str, Any
     before its own layers' rows (its ``params`` are theirs, so the depth-0 rows add up to the total).
     ``trainable`` is whether the layer trains as the model is now (a frozen parent freezes it);
     ``trainable_capable`` how many of its parameters can train at all (a BatchNormalization layer's
-    moving statistics never do), ``phase_params[i]`` how many train in phase ``i``. Each phase is ``{"name",
+    moving statistics never do), ``phase_params[i]`` how many train in phase ``i``; ``block`` is None
+    here (:func:`summarize_template` numbers a backbone's fine-tuning blocks). Each phase is ``{"name",
     "epochs", "learning_rate", "trainable_params", "frozen_params", "trainable_layers",
     "weighted_layers"}`` (layers counted are those holding weights).
     """
@@ -93,6 +94,7 @@ def summarize_model(model, phases: Sequence[Any] | None = None) -> dict[str, Any
                 "nested": nested,
                 "trainable_capable": 0,
                 "phase_params": [],
+                "block": None,
             }
             rows.append(row)
             if nested:
@@ -135,7 +137,10 @@ def summarize_template(template_id: str, num_classes: int, input_shape: tuple[in
 
     Returns :func:`summarize_model`'s dict with ``"template"``, ``"num_classes"``, ``"input_shape"``
     and ``"output"`` ("softmax" or "sigmoid") added; ``phases`` lists the run's phases (one, "train",
-    for a template without phases). Raises :class:`~workbench.core.errors.TemplateError` for bad values.
+    for a template without phases). For a template with ``fine_tune_blocks`` (phase 2 unfreezes the top
+    blocks of its backbone) each backbone row's ``block`` is the ``fine_tune_blocks`` value from which
+    phase 2 trains it (1 = the top block), and ``"fine_tune"`` is ``{"hyperparameter", "blocks" (how
+    many), "value" (the current count), "enabled" (whether there is a phase 2)}``; else None. Raises :class:`~workbench.core.errors.TemplateError` for bad values.
     """
     from workbench.core.training.config import TrainConfig, plan_phases
 
@@ -147,13 +152,99 @@ def summarize_template(template_id: str, num_classes: int, input_shape: tuple[in
     with architecture_only():  # the layers only: no ImageNet weights loaded, none downloaded, no error offline
         model = spec.build(num_classes, shape, hp)
     phases = plan_phases(TrainConfig(spec.id, ""), hp, spec)
-    return {
+    summary = {
         "template": spec.id,
         "num_classes": int(num_classes),
         "input_shape": list(shape),
         "output": "sigmoid" if spec.uses_sigmoid(num_classes) else "softmax",
         **summarize_model(model, phases),
     }
+    blocks = fine_tune_block_layers(spec, hp)
+    summary["fine_tune"] = None
+    if blocks:
+        assign_fine_tune_blocks(summary["layers"], blocks)
+        value = int(hp[FINE_TUNE_BLOCKS])
+        summary["fine_tune"] = {"hyperparameter": FINE_TUNE_BLOCKS, "blocks": len(blocks),
+                                "value": min(value, len(blocks)), "enabled": len(phases) > 1}
+    return summary
+
+
+# ------------------------------------------------------------------ fine-tuning blocks (phase 2)
+FINE_TUNE_BLOCKS = "fine_tune_blocks"  # the hyperparameter: how many blocks from the top phase 2 trains
+_MAX_PROBED_BLOCKS = 100
+
+
+def _phase_two_names(spec, hp: dict[str, Any]) -> frozenset[str]:
+    phases = spec.phases_from_hparams(hp)
+    trainable = phases[-1].get("trainable") if len(phases) > 1 else None
+    return frozenset(trainable) if isinstance(trainable, (list, tuple, set, frozenset)) else frozenset()
+
+
+def fine_tune_block_layers(spec, hp: dict[str, Any]) -> list[frozenset[str]]:
+    """The blocks a template's phase 2 can unfreeze, from the top: entry ``k - 1`` holds the layer
+    names that ``fine_tune_blocks = k`` adds to phase 2 (entry 0 also holds the head's, which phase 2
+    trains whatever the count). Read from the template's own phases (no model built), so it says
+    what a run does; empty for a template without ``fine_tune_blocks`` or phases.
+    """
+    names = {h.name for h in spec.hyperparameters}
+    if spec.phases_from_hparams is None or FINE_TUNE_BLOCKS not in names:
+        return []
+    maximum = spec.hyperparameter(FINE_TUNE_BLOCKS).maximum
+    probe = dict(hp)
+    if "fine_tune_epochs" in probe:
+        probe["fine_tune_epochs"] = max(1, int(probe["fine_tune_epochs"]))  # phase 2 on, to see its blocks
+    blocks: list[frozenset[str]] = []
+    seen: frozenset[str] = frozenset()
+    for count in range(1, int(min(maximum or _MAX_PROBED_BLOCKS, _MAX_PROBED_BLOCKS)) + 1):
+        names_now = _phase_two_names(spec, {**probe, FINE_TUNE_BLOCKS: count})
+        added = names_now - seen
+        if not added:
+            break
+        blocks.append(added)
+        seen = seen | names_now
+    return blocks
+
+
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(name.split("_"))
+
+
+def assign_fine_tune_blocks(rows: list[dict[str, Any]], blocks: Sequence[frozenset[str]]) -> None:
+    """Set each row's ``block`` to the ``fine_tune_blocks`` value from which phase 2 trains it (1 =
+    the top block), for the layers inside a nested model (the backbone); the others keep None.
+
+    A layer named in a block belongs to it. One without weights of its own (an activation, a
+    concatenation, batch norm, pooling) goes with the block whose layer names share the most leading
+    ``_``-separated words with its name ("fire8_concat" with "fire8_squeeze1x1", "conv4_block2_out"
+    with "conv4_block2_1_conv"), else with the block of the layer before it; layers before the
+    first block (an input, in-model preprocessing) have none.
+    """
+    named = {name: index + 1 for index, layers in enumerate(blocks) for name in layers}
+    by_prefix: dict[tuple[str, ...], set[int]] = {}
+    for name, block in named.items():
+        tokens = _tokens(name)
+        for length in range(1, len(tokens) + 1):
+            by_prefix.setdefault(tokens[:length], set()).add(block)
+    last: dict[str, int | None] = {}  # per nested model: the block of the layer before
+    for row in rows:
+        parent = row["path"].rpartition("/")[0]
+        if not parent or row.get("nested"):
+            continue
+        block = named.get(row["name"])
+        if block is None:
+            tokens = _tokens(row["name"])
+            before = last.get(parent)
+            for length in range(len(tokens), 0, -1):
+                candidates = by_prefix.get(tokens[:length])
+                if candidates:
+                    block = next(iter(candidates)) if len(candidates) == 1 else (
+                        before if before in candidates else None)
+                    if block is not None:
+                        break
+            if block is None:
+                block = before
+        row["block"] = block
+        last[parent] = block
 
 
 def summarize_model_file(path: str | Path) -> dict[str, Any]:

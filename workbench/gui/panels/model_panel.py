@@ -5,6 +5,10 @@ The summary is built by the template itself (``core.templates.summary``) on a Ta
 building imports TensorFlow, which takes seconds the first time — with the dataset's class count,
 the template's input shape and the current hyperparameters, so it is the model ``train`` will build.
 Rebuilds are debounced: dragging a spin box costs one build, not one per step.
+
+For a transfer template, double-clicking a backbone layer in the table sets ``fine_tune_blocks`` so
+that phase 2 trains from that layer's block up: through the form's own field, as a user's edit, so
+the state (and the project) records it and the table is rebuilt with the new phase 2.
 """
 
 from __future__ import annotations
@@ -124,6 +128,7 @@ class ModelPanel(QWidget):
         self._layers = LayerTableWidget(self)
         self._layers.setObjectName("modelLayerTable")
         self._layers.setAccessibleName("Model layers: output shapes, parameters and what trains in each phase")
+        self._layers.fine_tune_requested.connect(self._on_fine_tune_requested)
         self._open_model_button = QPushButton("Show a saved model…", self)
         self._open_model_button.setObjectName("modelOpenSavedButton")
         self._open_model_button.setAccessibleName("Show the layers of a saved model")
@@ -151,7 +156,9 @@ class ModelPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
 
-        self._runner = TaskRunner("modelSummaryThread", self)
+        # One Python thread state for the thread's life: a summary builds a Keras model per job, and on a
+        # plain QThread a later build hung or crashed in TensorFlow (see workers/python_thread.py).
+        self._runner = TaskRunner("modelSummaryThread", self, python_thread=True)
         self._runner.result_ready.connect(self._on_summary_built)
         self._runner.failed.connect(self._on_summary_failed)
         self._debounce = QTimer(self)
@@ -263,6 +270,17 @@ class ModelPanel(QWidget):
         # Only changed values go to the state (and the project file), so a template's later change
         # of a default still reaches projects that never touched it.
         self._state.set_hparams({k: v for k, v in values.items() if v != defaults.get(k)})
+
+    @Slot(int)
+    def _on_fine_tune_requested(self, blocks: int) -> None:
+        """Phase 2 from a clicked backbone layer's block up: the form's field, as if typed there."""
+        fine_tune = (self._summary or {}).get("fine_tune")
+        if not fine_tune or self._summary.get("template") != self._state.template_id:
+            return
+        name = fine_tune["hyperparameter"]
+        if name not in self._form.names():
+            return
+        self._form.editor(name).setValue(blocks)  # values_changed → state → a rebuilt table
 
     @Slot()
     def _on_reset_clicked(self) -> None:

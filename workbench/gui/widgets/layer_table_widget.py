@@ -6,21 +6,32 @@ of a nested model (a pretrained backbone) as its children, with type, output sha
 A run in one phase gets a "Trainable" column; a run in several phases (transfer learning) one column
 per phase, "trains" tinted, so the layers that only phase 2 unfreezes stand out. Below the tree, the
 total parameters and, per phase, how many train and how many stay frozen.
+
+For a template whose phase 2 unfreezes the top ``fine_tune_blocks`` blocks of its backbone, each
+backbone row knows its block (the summary's ``block``): double-clicking it, or "Fine-tune from here"
+in its context menu, emits :attr:`LayerTableWidget.fine_tune_requested` with the count that makes
+phase 2 train that block and every block above it (the panel sets the hyperparameter). The first
+row of the lowest block phase 2 trains carries a marker (▲ in the phase-2 column), and a hint line
+says what to do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHeaderView, QLabel, QMenu, QStyle, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
 
 from workbench.gui.widgets._style import GREEN, ORANGE
 
 BASE_COLUMNS = ("Layer", "Type", "Output shape", "Parameters")
 PARAMS_COLUMN = 3
 NO_WEIGHTS = "—"
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's fine_tune_blocks value (None: not in a block)
+FINE_TUNE_ACTION = "Fine-tune from here in phase 2"
 
 
 def _tint(color: QColor, alpha: int) -> QBrush:
@@ -51,6 +62,10 @@ def trains_text(trained: int, capable: int, params: int) -> str:
 class LayerTableWidget(QWidget):
     """Tree of layers (nested models expanded) with per-phase trainable columns, and parameter totals."""
 
+    #: A backbone row was double-clicked (or "Fine-tune from here" chosen): the ``fine_tune_blocks``
+    #: value that makes phase 2 train its block and every block above it.
+    fine_tune_requested = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("layerTableWidget")
@@ -66,6 +81,14 @@ class LayerTableWidget(QWidget):
         self._tree.setIndentation(12)  # a backbone's layers one step in, without pushing the columns out
         self._tree.header().setObjectName("layerTableHeader")
         self._tree.header().setAccessibleName("Layer table columns")
+        self._tree.itemDoubleClicked.connect(self._on_item_double_clicked)
+        self._tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._tree.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self._hint = QLabel(self)
+        self._hint.setObjectName("layerTableFineTuneHint")
+        self._hint.setAccessibleName("How to choose where phase 2 starts")
+        self._hint.setWordWrap(True)
+        self._hint.hide()
         self._totals = QLabel(self)
         self._totals.setObjectName("layerTableTotals")
         self._totals.setAccessibleName("Parameter totals")
@@ -74,6 +97,7 @@ class LayerTableWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._tree, 1)
+        layout.addWidget(self._hint)
         layout.addWidget(self._totals)
         self._set_columns([])
 
@@ -88,6 +112,30 @@ class LayerTableWidget(QWidget):
 
     def totals_text(self) -> str:
         return self._totals.text()
+
+    def hint_text(self) -> str:
+        """The fine-tuning hint under the table ("" when the model has no blocks to choose)."""
+        return self._hint.text() if not self._hint.isHidden() else ""
+
+    def item_for_path(self, path: str) -> QTreeWidgetItem | None:
+        """The row of the layer at ``path`` ("squeezenet_v1_1/fire8_squeeze1x1"), or None."""
+        for item in self._items():
+            if item.data(0, Qt.ItemDataRole.UserRole) == path:
+                return item
+        return None
+
+    def block_of(self, item: QTreeWidgetItem) -> int | None:
+        """The ``fine_tune_blocks`` value from which phase 2 trains ``item``'s block (None: no block)."""
+        block = item.data(0, BLOCK_ROLE)
+        return int(block) if block else None
+
+    def request_fine_tune_from(self, item: QTreeWidgetItem) -> bool:
+        """Emit :attr:`fine_tune_requested` for ``item``'s block; False (nothing emitted) outside a block."""
+        block = self.block_of(item)
+        if block is None:
+            return False
+        self.fine_tune_requested.emit(block)
+        return True
 
     def column_titles(self) -> list[str]:
         header = self._tree.headerItem()
@@ -112,6 +160,8 @@ class LayerTableWidget(QWidget):
         self._summary = None
         self._tree.clear()
         self._totals.clear()
+        self._hint.clear()
+        self._hint.hide()
 
     def set_summary(self, summary: dict[str, Any]) -> None:
         """Show a summary of ``core.templates.summary``."""
@@ -140,6 +190,11 @@ class LayerTableWidget(QWidget):
         for col in range(self._tree.columnCount()):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self._totals.setText(self._totals_for(summary, phases))
+        fine_tune = summary.get("fine_tune")
+        self._hint.setText(self._hint_for(fine_tune) if fine_tune else "")
+        self._hint.setVisible(bool(fine_tune))
+        if fine_tune and fine_tune.get("enabled"):
+            self._mark_phase_two_start(int(fine_tune.get("value") or 0))
 
     # --------------------------------------------------------------------------------- private
     def _set_columns(self, phases: list[dict[str, Any]]) -> None:
@@ -163,6 +218,11 @@ class LayerTableWidget(QWidget):
         item = QTreeWidgetItem(cells)
         item.setData(0, Qt.ItemDataRole.UserRole, layer.get("path", layer.get("name", "")))
         item.setToolTip(0, layer.get("path", ""))
+        block = layer.get("block")
+        if block:
+            item.setData(0, BLOCK_ROLE, int(block))
+            item.setToolTip(0, f"{layer.get('path', '')}\nBlock {block} from the top of the backbone: double-click "
+                               f"to fine-tune from here in phase 2 (fine_tune_blocks = {block})")
         item.setTextAlignment(PARAMS_COLUMN, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         muted = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         first_trains = marks[0] == "trains"
@@ -183,6 +243,51 @@ class LayerTableWidget(QWidget):
             item.setForeground(PARAMS_COLUMN, QBrush(muted))
             item.setToolTip(PARAMS_COLUMN, "Frozen: these weights are not trained")
         return item
+
+    def _items(self):
+        stack = [self._tree.topLevelItem(i) for i in reversed(range(self._tree.topLevelItemCount()))]
+        while stack:
+            item = stack.pop()
+            yield item
+            stack.extend(item.child(i) for i in reversed(range(item.childCount())))
+
+    def _mark_phase_two_start(self, value: int) -> None:
+        """An arrow in the phase-2 column of the first row of the lowest block phase 2 trains: from
+        here up, it fine-tunes."""
+        if value <= 0:
+            return
+        column = self._tree.columnCount() - 1  # the last phase's: where it starts, in its own column
+        for item in self._items():
+            if self.block_of(item) == value:
+                item.setIcon(column, self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
+                item.setToolTip(column, f"Phase 2 fine-tunes from here up: the top {value} "
+                                        f"block{'s' if value != 1 else ''} of the backbone")
+                return
+
+    @staticmethod
+    def _hint_for(fine_tune: dict[str, Any]) -> str:
+        count, value = int(fine_tune.get("blocks") or 0), int(fine_tune.get("value") or 0)
+        now = (f"Phase 2 fine-tunes the top {value} of the backbone's {count} blocks (from the ▲ row up)."
+               if fine_tune.get("enabled") else
+               f"Phase 2 is off (fine_tune_epochs or fine_tune_blocks is 0); the backbone has {count} blocks.")
+        return f"{now} Double-click a backbone layer to fine-tune from it in phase 2."
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_item_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        self.request_fine_tune_from(item)
+
+    @Slot(QPoint)
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        item = self._tree.itemAt(pos)
+        block = self.block_of(item) if item is not None else None
+        if block is None:
+            return
+        menu = QMenu(self)
+        menu.setObjectName("layerTableContextMenu")
+        action = menu.addAction(f"{FINE_TUNE_ACTION} (fine_tune_blocks = {block})")
+        action.setToolTip("Phase 2 trains this layer's block and every block above it")
+        action.triggered.connect(lambda: self.fine_tune_requested.emit(block))
+        menu.exec(self._tree.viewport().mapToGlobal(pos))
 
     @staticmethod
     def _totals_for(summary: dict[str, Any], phases: list[dict[str, Any]]) -> str:

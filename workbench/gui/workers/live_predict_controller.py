@@ -8,14 +8,19 @@ bookkeeping happens in the GUI thread, so it needs no locks.
 
 Answers that no longer apply are dropped: those of a model that has since been replaced (counted by
 a generation number) and those of images submitted before :meth:`discard` (the canvas was cleared).
+
+The worker runs on a :class:`PythonThread`: on a plain QThread, loading a second model in a later slot
+call (the Draw tab switched from the shipped digits model to an adapted one) crashed TensorFlow in
+the new model's first traced call, every time (see :mod:`~workbench.gui.workers.python_thread`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from workbench.gui.workers.live_predict_worker import LivePredictWorker
+from workbench.gui.workers.python_thread import PythonThread
 
 
 class LivePredictController(QObject):
@@ -31,7 +36,7 @@ class LivePredictController(QObject):
     def __init__(self, cache, name: str = "livePredictThread", parent: QObject | None = None,
                  worker: LivePredictWorker | None = None) -> None:
         super().__init__(parent)
-        self._thread = QThread(self)
+        self._thread = PythonThread(self)
         self._thread.setObjectName(name)
         # A subclass of LivePredictWorker may take other inputs (e.g. audio clips) with the same protocol.
         self._worker = worker if worker is not None else LivePredictWorker(cache)

@@ -50,7 +50,12 @@ class _TaskWorker(QObject):
 
 
 class TaskRunner(QObject):
-    """Runs ``function(progress=..., cancel=...)`` calls one at a time on a background thread."""
+    """Runs ``function(progress=..., cancel=...)`` calls one at a time on a background thread.
+
+    ``python_thread=True`` runs them on a :class:`PythonThread` (one Python thread state for the thread's
+    life): needed when jobs build or load TensorFlow models one after another — on a plain QThread the
+    second "Adapt to my examples" crashed in its first model call, every time.
+    """
 
     result_ready = Signal(object)
     failed = Signal(str)
@@ -58,9 +63,11 @@ class TaskRunner(QObject):
     busy_changed = Signal(bool)
     _submit = Signal(int, object, object)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, parent: QObject | None = None, *, python_thread: bool = False) -> None:
         super().__init__(parent)
-        self._thread = QThread(self)
+        from workbench.gui.workers.python_thread import PythonThread
+
+        self._thread = PythonThread(self) if python_thread else QThread(self)
         self._thread.setObjectName(name)
         self._worker = _TaskWorker()
         self._worker.moveToThread(self._thread)
