@@ -88,7 +88,7 @@ def test_a_real_two_phase_run_marks_phase_two_through_the_training_process(make_
         assert panel.start()
     assert not panel.error_text()
     assert [(p["name"], p["index"], p["first_epoch"]) for p in phases] == [("head", 0, 1), ("fine_tune", 1, 2)]
-    assert phases[1]["trainable_layers"] == 4 and phases[1]["weighted_layers"] == 26
+    assert phases[1]["trainable_layers"] == 5 and phases[1]["weighted_layers"] == 27  # head norm + output + fire9
     assert panel.curves.point_counts()["epoch"] == 2
     assert panel.curves.phase_markers() == [(1.0, "fine-tune")]
 
