@@ -23,7 +23,7 @@ DEB_PACKAGES := libportaudio2 libsndfile1 xvfb xauth pulseaudio pulseaudio-utils
 IS_ROOT := $(filter 0,$(shell id -u 2>/dev/null))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps run test bench screenshots models models-digits models-spoken-digits clean distclean
+.PHONY: help venv system-deps run test bench screenshots models models-digits models-spoken-digits data-digits clean distclean
 
 help:
 	@echo "make run          set up .venv and launch the app"
@@ -34,6 +34,7 @@ help:
 	@echo "make screenshots  take screenshots of the real window under Xvfb"
 	@echo "make models       retrain the shipped models from ../shared/data into resources/models"
 	@echo "                  (or one of them: make models-digits, make models-spoken-digits)"
+	@echo "make data-digits  render the pen digits + MNIST training set of the digit model (build/data)"
 	@echo "make clean        remove build artefacts and caches (distclean also removes .venv)"
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +115,16 @@ screenshots: venv system-deps
 # seed, split and validation accuracy.
 
 SHARED_DATA ?= ../shared/data
+# Drawn digits: MNIST plus the UCI pen-stroke digits (30 writers) rendered by the canvas's own renderer
+# (`workbench pen-digits`, into build/data, never into git). PEN_DIGITS_RENDERS varied renders of every
+# training writer's digit (size = pen width relative to the digit, slant, aspect, rotation, elastic,
+# jitter, on the stroke points). The writers in PEN_DIGITS_VAL_WRITERS are held out of training: their
+# digits are validation (with MNIST's stratified 10 %, seed 7, the shipped model's validation split since
+# the start) and the file's test split, so `workbench evaluate --data $(PEN_DIGITS_DATA)` measures unseen
+# writers. bench/pen_digits.py reads PEN_DIGITS_VAL_WRITERS from here.
+PEN_DIGITS_VAL_WRITERS := 5,10,15,20,25,30
+PEN_DIGITS_RENDERS := 4
+PEN_DIGITS_DATA := build/data/digits_pen.npz
 DIGITS_AUGMENT := rotation=10 width_shift=0.08 height_shift=0.08 shear=0.1 zoom=0.1 stroke_width=0.3 fill_mode=constant
 
 # Spoken digits (FSDD, 5 speakers): one speaker is held out for validation, so the sidecar's
@@ -132,6 +143,13 @@ SPOKEN_DIGITS_VAL_SPEAKER := george
 
 models: models-digits models-spoken-digits
 
+data-digits: venv
+	$(VENV)/bin/workbench pen-digits $(SHARED_DATA)/pendigits/pendigits-orig.tra \
+		--mnist $(SHARED_DATA)/mnist/mnist_train.npz --mnist-val-split 0.1 --val-writers $(PEN_DIGITS_VAL_WRITERS) \
+		--renders $(PEN_DIGITS_RENDERS) --seed 7 --out $(PEN_DIGITS_DATA)
+
+# The shipped digits model is still the MNIST-only recipe below: training on $(PEN_DIGITS_DATA)
+# (make data-digits) is being measured and has not replaced it yet.
 models-digits: venv
 	$(VENV)/bin/workbench train --template canvas_digits_cnn --data $(SHARED_DATA)/mnist/mnist_train.npz \
 		--val-split 0.1 --seed 7 --augment $(DIGITS_AUGMENT) --out build/models/digits

@@ -1,4 +1,4 @@
-"""The headless command line: ``workbench templates|layers|scan|train|evaluate|predict|export``.
+"""The headless command line: ``workbench templates|layers|scan|train|evaluate|predict|export|adapt``.
 
 A thin front end over :mod:`workbench.core`; it imports no Qt. User errors print one line and exit
 with status 2, never a traceback: a :class:`WorkbenchError`, an ``OSError`` of a path the user gave
@@ -405,6 +405,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapt(args: argparse.Namespace) -> int:
+    """Adapt a model to a person's examples (folder per class); writes a new model, the original stays."""
+    from workbench.core.adapt import adapt_command, adapt_model
+    from workbench.core.data.scan import display_path
+
+    if args.k is not None and args.k < 1:
+        raise WorkbenchError(f"Expected --k of at least 1. Received: {args.k}")
+    result = adapt_model(args.model, args.data, args.out, method=args.method, k=args.k, overwrite=args.overwrite,
+                         command=adapt_command(["adapt", *_argv_of(args)]))
+    if args.json:
+        _print_json(result.to_dict())
+        return 0
+    print(f"adapted {display_path(result.source_model)} → {display_path(result.model_path)} "
+          f"({result.method}, {result.num_examples} examples, {result.seconds:.1f} s)")
+    print(result.summary())
+    print(f"{'class':<12}{'examples':>9}{'before':>9}{'after':>9}")
+    for row in result.per_class:
+        print(f"{display_path(row['class']):<12}{row['examples']:>9}{row['before_correct']:>9}{row['after_correct']:>9}")
+    for entry in result.skipped:
+        print(f"skipped {display_path(entry['path'])}: {display_path(entry['reason'])}")
+    return 0
+
+
+def _argv_of(args: argparse.Namespace) -> list[str]:
+    """The adapt options as typed (for the sidecar's record of the command)."""
+    argv = ["--model", args.model, "--data", args.data, "--out", args.out, "--method", args.method]
+    if args.k is not None:
+        argv += ["--k", str(args.k)]
+    return argv + (["--overwrite"] if args.overwrite else [])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="CNN Workbench. With no command, opens the app "
                                      "(workbench --safe-start: without restoring the last session).")
@@ -489,6 +520,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing --out that was not written by 'workbench export'")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("adapt", help="adapt a model to a person's own examples (a few drawings or recordings per "
+                                     "class in a folder per class) in seconds; writes a new model, the original "
+                                     "stays")
+    p.add_argument("--model", required=True, help="the .keras model to start from (it is not changed)")
+    p.add_argument("--data", required=True, help="folder with one subfolder per class of the model, at least 2 "
+                                                 "examples in each")
+    p.add_argument("--out", required=True, help="the new .keras file (its .json sidecar is written beside it)")
+    p.add_argument("--method", default="prototypes", choices=("prototypes", "finetune_head"),
+                   help="prototypes: class means of the examples mixed with the model's answer (default); "
+                        "finetune_head: the last layer trained further on the examples")
+    p.add_argument("--k", type=int, help="use at most this many examples per class (default: all)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier adapted model at --out")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_adapt)
+
+    from workbench.cli_pen_digits import add_pen_digits_parser
+
+    add_pen_digits_parser(sub)  # data preparation for the shipped digit model (make models-digits)
     return parser
 
 

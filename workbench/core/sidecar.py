@@ -12,6 +12,11 @@ Versions (the ``format`` tag, see :mod:`workbench.core.file_format`):
 2. ``workbench-model/2``: paths (``dataset.path``, ``dataset.scan.path``, the scan's unreadable files,
    ``export.source_model``) relative to the sidecar's folder where they can be; the statistics under
    ``"file_statistics"`` (as :meth:`ScanReport.to_dict` writes them). Read back, paths are usable again.
+
+A model written by ``workbench adapt`` (:mod:`workbench.core.adapt`) carries an ``adaptation`` object:
+method, source model (path and SHA-256), the examples (folder, counts, files) and the before/after
+figure. Its paths are stored like the others; it needs no new version (a release without the field
+keeps it as an unknown key and writes it back).
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ class ModelSidecar:
     status: str | None = None
     created: str | None = None
     export: dict[str, Any] | None = None
+    adaptation: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -190,12 +196,19 @@ class ModelSidecar:
         export = copy.deepcopy(self.export)
         if isinstance(export, dict) and "source_model" in export:
             export["source_model"] = convert(export["source_model"])
-        return replace(self, dataset=dataset, export=export)
+        adaptation = copy.deepcopy(self.adaptation)
+        if isinstance(adaptation, dict):
+            if "source_model" in adaptation:
+                adaptation["source_model"] = convert(adaptation["source_model"])
+            examples = adaptation.get("examples")
+            if isinstance(examples, dict) and examples.get("path"):
+                examples["path"] = convert(examples["path"])
+        return replace(self, dataset=dataset, export=export, adaptation=adaptation)
 
 
 _TEXT_FIELDS = ("template", "title", "modality", "output", "command", "status", "created")
 _OBJECT_FIELDS = ("hyperparameters", "augmentation", "preprocessing", "dataset", "split", "versions",
-                  "history", "final_metrics", "export")
+                  "history", "final_metrics", "export", "adaptation")
 OUTPUTS = ("softmax", "sigmoid")
 
 
@@ -247,6 +260,14 @@ def _check_fields(known: dict[str, Any], source: object) -> None:
     export = known.get("export") or {}
     if export.get("source_model") is not None and not is_path_text(export["source_model"]):
         raise bad("export.source_model", "a path", export["source_model"])
+    adaptation = known.get("adaptation") or {}
+    if adaptation.get("source_model") is not None and not is_path_text(adaptation["source_model"]):
+        raise bad("adaptation.source_model", "a path", adaptation["source_model"])
+    examples = adaptation.get("examples")
+    if examples is not None and not isinstance(examples, dict):
+        raise bad("adaptation.examples", "a JSON object", examples)
+    if isinstance(examples, dict) and examples.get("path") is not None and not is_path_text(examples["path"]):
+        raise bad("adaptation.examples.path", "a path", examples["path"])
 
 
 def sidecar_path(model_path: str | Path) -> Path:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QPointingDevice, QTabletEvent
+from PySide6.QtGui import QImage, QPointingDevice, QTabletEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.strokes import load_replay_digits, replay_strokes, send_left_drag_move, to_widget
 from tests.paths import MNIST_NPZ, require_shared
 from workbench.core.image.digits import mnist_style
+from workbench.core.image.pendigits import canvas_strokes, parse_pendigits
+from workbench.core.image.pendigits_data import CANVAS_SIDE, pen_digit_inputs, render_pen_digit
+from workbench.core.image.strokes import PEN_WIDTH_RATIO, fit_strokes, render_strokes
 from workbench.gui.widgets.draw_canvas_widget import DrawCanvasWidget
 
 pytestmark = pytest.mark.gui
@@ -275,3 +278,55 @@ def test_mouse_press_and_release_without_move_leaves_a_dot(canvas, qtbot):
 def test_paper_rect_follows_the_widget(canvas):
     assert canvas.paper_rect().width() == 280
     assert to_widget(canvas, (1, 1)) == QPointF(280, 280)
+
+
+# One renderer for the canvas, its screen and the pen-digit training data -----------------------------
+
+PEN_EXCERPT = """\
+.SEGMENT DIGIT    0 ? "4"
+.COMMENT 4 9  40
+.PEN_DOWN
+ 200  330
+ 180  250
+ 170  200
+ 300  205
+.PEN_UP
+.DT 100
+.PEN_DOWN
+ 260  300
+ 258  200
+ 255  120
+.PEN_UP
+"""
+
+
+def test_mouse_drawing_renders_as_the_core_renders_its_points(canvas, qtbot):
+    replay_strokes(qtbot, canvas, BY_NOTE["crossed seven"]["strokes"])
+    points = canvas.strokes()
+    for size in (280, 28, 500):
+        np.testing.assert_array_equal(canvas.render_image(size), render_strokes(points, size, PEN_WIDTH_RATIO))
+    # A change to the pen changes both: the canvas passes its pen on, it draws nothing of its own.
+    canvas.set_pen_width_ratio(1 / 20)
+    np.testing.assert_array_equal(canvas.render_image(), render_strokes(points, 280, 1 / 20))
+
+
+def test_the_screen_shows_the_models_image(canvas, qtbot):
+    replay_strokes(qtbot, canvas, BY_NOTE["plain two"]["strokes"])
+    shot = canvas.grab().toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    side = shot.width()
+    assert side == round(280 * canvas.devicePixelRatioF())
+    pixels = np.frombuffer(shot.constBits(), np.uint8, count=shot.sizeInBytes()).reshape(side, -1)[:, :side]
+    np.testing.assert_array_equal(pixels, render_strokes(canvas.strokes(), side, PEN_WIDTH_RATIO))
+
+
+def test_a_pen_digit_on_the_canvas_is_the_training_render(canvas):
+    """The reader's strokes placed on the canvas give the very pixels the training data was made of."""
+    digit = parse_pendigits(PEN_EXCERPT.splitlines())[0]
+    strokes = canvas_strokes(digit)
+    canvas.set_strokes(fit_strokes(strokes))
+    np.testing.assert_array_equal(canvas.render_image(CANVAS_SIDE), render_pen_digit(strokes))
+    image = canvas.render_image(CANVAS_SIDE)
+    assert image[:100].max() > 0 and image.max() == 255, "the 4 is drawn upright (tablet y flipped)"
+    x, y = pen_digit_inputs([digit])
+    np.testing.assert_array_equal(x[0], np.rint(mnist_style(image)[..., 0]).astype(np.uint8))
+    assert y.tolist() == [4]

@@ -63,17 +63,24 @@ def split_dataset(
         if group_regex:
             raise DatasetError(f"Expected a folder of files for a group split. Received: the array file {report.path}")
         arrays = load_npz(report.path)
-        train_idx, val_idx = stratified_split(report.labels, val_fraction, seed)
-        ids = [f"npz:x_train[{i}]" for i in range(len(report.labels))]
-        x = arrays["x_train"]
-        train = Subset([ids[i] for i in train_idx], report.labels[train_idx], x[train_idx])
-        val = Subset([ids[i] for i in val_idx], report.labels[val_idx], x[val_idx]) if len(val_idx) else None
-        test = None
-        if "x_test" in arrays:
-            lookup = {name: i for i, name in enumerate(report.class_names)}
-            y_test = np.array([lookup[str(v)] for v in arrays["y_test"]], dtype=np.int32)
-            test = Subset([f"npz:x_test[{i}]" for i in range(len(y_test))], y_test, arrays["x_test"])
-        info["method"] = "stratified"
+        lookup = {name: i for i, name in enumerate(report.class_names)}
+
+        def whole(subset: str) -> Subset:
+            labels = np.array([lookup[str(v)] for v in arrays[f"y_{subset}"]], dtype=np.int32)
+            return Subset([f"npz:x_{subset}[{i}]" for i in range(len(labels))], labels, arrays[f"x_{subset}"])
+
+        if "x_val" in arrays:
+            # The file fixes its validation split (e.g. held-out writers), as pre-split folders do.
+            train, val = whole("train"), whole("val")
+            info["method"] = "pre-split arrays"
+        else:
+            train_idx, val_idx = stratified_split(report.labels, val_fraction, seed)
+            ids = [f"npz:x_train[{i}]" for i in range(len(report.labels))]
+            x = arrays["x_train"]
+            train = Subset([ids[i] for i in train_idx], report.labels[train_idx], x[train_idx])
+            val = Subset([ids[i] for i in val_idx], report.labels[val_idx], x[val_idx]) if len(val_idx) else None
+            info["method"] = "stratified"
+        test = whole("test") if "x_test" in arrays else None
     else:
         files, labels, subsets = report.files, report.labels, np.array(report.subsets)
         if report.kind == "presplit" and "val" in set(report.subsets):

@@ -5,7 +5,8 @@ Accepted layouts (the same as ``keras.utils.image_dataset_from_directory`` plus 
 - ``root/<class>/<file>`` (files may sit in nested folders under a class);
 - ``root/train|val|test/<class>/<file>`` (pre-split; ``validation`` is accepted for ``val``);
 - an ``.npz`` file in the ``keras.datasets.mnist`` layout: ``x_train``, ``y_train`` and optionally
-  ``x_test``, ``y_test``.
+  ``x_test``, ``y_test``; ``x_val``, ``y_val`` when the file fixes its own validation split, and
+  ``source``, a JSON string saying how the file was made (kept in the report, so in a model's sidecar).
 
 Unreadable files are skipped and reported with their reason; they never crash a run. Each file is
 checked by its modality (:mod:`workbench.core.modality`): sound files are decoded in full, empty and
@@ -84,6 +85,8 @@ class ScanReport:
     subsets: list[str] = field(default_factory=list, repr=False)
     #: The modality's ``info`` of each readable file (sound: duration, rate, length of the sound).
     file_info: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    #: How an ``.npz`` was made, as its ``source`` entry says (e.g. ``workbench pen-digits``), or None.
+    source: dict[str, Any] | None = None
 
     @property
     def num_samples(self) -> int:
@@ -104,6 +107,7 @@ class ScanReport:
             "unreadable": list(self.unreadable),
             "skipped": list(self.skipped),
             "warnings": list(self.warnings),
+            **({"source": self.source} if self.source is not None else {}),
         }
 
     def lines(self, limit: int | None = None) -> list[str]:
@@ -394,11 +398,11 @@ def _verify_files(files, modality, progress, cancel, workers, infos=None) -> dic
 def _scan_npz(path: Path) -> ScanReport:
     arrays = load_npz(path)
     y_train = arrays["y_train"]
-    values = np.unique(np.concatenate([y_train, arrays.get("y_test", y_train[:0])]))
+    values = np.unique(np.concatenate([y_train, arrays.get("y_val", y_train[:0]), arrays.get("y_test", y_train[:0])]))
     class_names = [str(v) for v in values]
     index = {v: i for i, v in enumerate(values.tolist())}
     split_counts = {}
-    for subset in ("train", "test"):
+    for subset in ("train", "val", "test"):
         if f"y_{subset}" in arrays:
             ys = arrays[f"y_{subset}"]
             split_counts[subset] = {str(v): int((ys == v).sum()) for v in values}
@@ -411,9 +415,25 @@ def _scan_npz(path: Path) -> ScanReport:
         split_counts=split_counts,
         sample_shape=list(arrays["x_train"].shape[1:]),
         labels=np.array([index[v] for v in y_train.tolist()], dtype=np.int32),
+        source=_npz_source(arrays, path),
     )
     report.warnings = dataset_warnings(report.counts)
     return report
+
+
+def _npz_source(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any] | None:
+    """The ``source`` entry of an npz when it is a JSON object in a string (as ``workbench pen-digits``
+    writes it), else None: an array of that name in someone else's file is just not a record."""
+    import json
+
+    entry = arrays.get("source")
+    if entry is None or entry.ndim != 0 or entry.dtype.kind != "U":
+        return None
+    try:
+        source = json.loads(str(entry))
+    except ValueError:
+        return None
+    return source if isinstance(source, dict) else None
 
 
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
@@ -426,10 +446,11 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
                            f"Received: {display_path(path)} ({_npz_problem(path, exc)})") from None
     if "x_train" not in arrays or "y_train" not in arrays:
         raise DatasetError(
-            f"Expected an .npz with arrays 'x_train' and 'y_train' (and optionally 'x_test', 'y_test'). "
+            f"Expected an .npz with arrays 'x_train' and 'y_train' (and optionally 'x_val', 'y_val', 'x_test', "
+            f"'y_test'). "
             f"Received: {', '.join(arrays) or 'no arrays'}"
         )
-    for subset in ("train", "test"):
+    for subset in ("train", "val", "test"):
         x, y = arrays.get(f"x_{subset}"), arrays.get(f"y_{subset}")
         if x is None:
             continue

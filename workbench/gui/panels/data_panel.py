@@ -389,7 +389,8 @@ class DataPanel(QWidget):
                                      "(or train/val/test folders holding those).")
         self._npz_button = named(QPushButton("Open .npz…"), "dataChooseNpzButton", "Open npz dataset",
                                   "An .npz file with x_train and y_train (optionally x_test, y_test), "
-                                  "as keras.datasets.mnist saves them.")
+                                  "as keras.datasets.mnist saves them; x_val and y_val, when present, "
+                                  "are the validation split.")
         self._recent_combo = named(QComboBox(), "dataRecentCombo", "Recent datasets",
                                     "Datasets opened before; choose one to scan it again.")
         self._recent_combo.setPlaceholderText("Recent datasets…")

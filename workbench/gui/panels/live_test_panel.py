@@ -46,6 +46,8 @@ class LiveTestPanel(QWidget):
         for title, tab in ((first.title, self.inputs[first.key]), ("Files", self.files),
                            *((entry.title, self.inputs[entry.key]) for entry in others)):
             self.add_input_tab(tab, title)
+            if hasattr(tab, "model_adapted"):  # "Adapt to my examples" (Draw, Microphone): test the new model
+                tab.model_adapted.connect(self._on_model_adapted)
         self.tabs.setCurrentIndex(0)
         self.tabs.currentChanged.connect(self._on_input_tab_changed)
         layout = QVBoxLayout(self)
@@ -103,6 +105,11 @@ class LiveTestPanel(QWidget):
     def _on_state_model_changed(self, path: str) -> None:
         if path:
             self._add_model(path)
+
+    @Slot(str)
+    def _on_model_adapted(self, path: str) -> None:
+        # The adapted model is added and chosen; the original stays in the list to go back to.
+        self._add_model(path, f"{Path(path).stem} (adapted)")
 
     @Slot(object)
     def _on_dataset_changed(self, _scan: object) -> None:

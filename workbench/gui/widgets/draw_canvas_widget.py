@@ -3,8 +3,10 @@
 Strokes are kept as point lists in coordinates normalised to the drawing square (0..1 on both axes),
 not as pixels: resizing the window rescales the drawing instead of cropping or blurring it, tests can
 replay a drawing exactly, and :meth:`DrawCanvasWidget.render_image` can render it at any size for the
-model. Pointer input only appends points; painting turns each stroke into a smooth path (quadratic
-curves through the midpoints of successive points), so a fast mouse gives curves, not polygons.
+model. Pointer input only appends points. The screen and :meth:`DrawCanvasWidget.render_image` are both
+drawn by :func:`workbench.core.image.strokes.render_strokes` (smooth paths through the points, a round
+pen, anti-aliased by coverage): the pen-digit training data is rendered by the same function, so what
+the user sees, what the model is given and what it learnt from are one drawing.
 
 The drawing area is the largest centred square: MNIST digits are square, and a square that scales
 uniformly never distorts a digit when the window changes shape. The rest of the widget shows the
@@ -25,61 +27,31 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPalette,
-    QPen,
     QTabletEvent,
     QTouchEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from workbench.core.image.strokes import PEN_WIDTH_RATIO, render_strokes
+
+__all__ = ["PEN_WIDTH_RATIO", "DrawCanvasWidget"]
+
 Point = tuple[float, float]
 
-#: Pen width as a fraction of the drawing square's side. A digit drawn ~2/3 of the square tall is
-#: scaled by 20 / (2/3 × side) on its way to MNIST's 20×20 box, so 1/11 of the side becomes ~2.7 px,
-#: MNIST's stroke width. Tuned on the replay digits in tests/data/strokes: mean brightness after
-#: mnist_style is 31.4 against MNIST's 31.5 (1/14 of the side gave 26.3, visibly thin strokes).
-PEN_WIDTH_RATIO = 1 / 11
 #: Pointer moves shorter than this many screen pixels add no point: they carry no shape, only bulk.
 MIN_POINT_DISTANCE_PX = 1.0
 
 
-def _smooth_path(points: Sequence[Point], left: float, top: float, side: float) -> QPainterPath:
-    """Quadratic curves through the midpoints of successive points, with the points as controls."""
-    pixels = [QPointF(left + x * side, top + y * side) for x, y in points]
-    path = QPainterPath(pixels[0])
-    if len(pixels) == 2:
-        path.lineTo(pixels[1])
-        return path
-    for control, following in zip(pixels[1:-1], pixels[2:]):
-        path.quadTo(control, (control + following) / 2)
-    path.lineTo(pixels[-1])
-    return path
-
-
-def paint_strokes(
-    painter: QPainter, strokes: Iterable[Sequence[Point]], square: QRectF, ratio: float, ink: QColor
-) -> None:
-    """Paint normalised strokes into ``square``; shared by the screen and :meth:`render_image`."""
-    side = square.width()
-    width = max(1.0, ratio * side)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    pen = QPen(ink, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-    for stroke in strokes:
-        if not stroke:
-            continue
-        if len(stroke) == 1:
-            # A tap is a dot as wide as the pen, as a real pen would leave.
-            x, y = stroke[0]
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(ink)
-            centre = QPointF(square.left() + x * side, square.top() + y * side)
-            painter.drawEllipse(centre, width / 2, width / 2)
-            continue
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(_smooth_path(stroke, square.left(), square.top(), side))
+def _ink_table(background: QColor, ink: QColor) -> list[int]:
+    """256 ARGB values from the background (grey 0) to the ink (grey 255): coverage as colour."""
+    ends = [np.array(c.getRgb(), dtype=np.float64) for c in (background, ink)]
+    table = []
+    for level in range(256):
+        r, g, b, a = np.rint(ends[0] + (ends[1] - ends[0]) * level / 255).astype(int)
+        table.append(QColor(r, g, b, a).rgba())
+    return table
 
 
 class DrawCanvasWidget(QWidget):
@@ -119,6 +91,7 @@ class DrawCanvasWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._background = QColor(background)
         self._ink = QColor(ink)
+        self._ink_table = _ink_table(self._background, self._ink)
         self._pen_width_ratio = float(pen_width_ratio)
         self._strokes: list[list[Point]] = []
         self._drawing = False  # a stroke is open: button, pen or finger still down
@@ -174,6 +147,7 @@ class DrawCanvasWidget(QWidget):
     def set_colors(self, background: QColor | str, ink: QColor | str) -> None:
         """Screen colours only: :meth:`render_image` is always white ink on black, as MNIST."""
         self._background, self._ink = QColor(background), QColor(ink)
+        self._ink_table = _ink_table(self._background, self._ink)
         self.update()
 
     def paper_rect(self) -> QRectF:
@@ -191,17 +165,7 @@ class DrawCanvasWidget(QWidget):
         side = int(size) if size is not None else int(min(self.width(), self.height()))
         if side < 1:
             raise ValueError(f"Expected a render size of at least 1 pixel. Received: {side}")
-        image = QImage(side, side, QImage.Format.Format_Grayscale8)
-        image.fill(0)
-        painter = QPainter(image)
-        try:
-            square = QRectF(0, 0, side, side)
-            paint_strokes(painter, self._strokes, square, self._pen_width_ratio, QColor("white"))
-        finally:
-            painter.end()
-        # Rows are padded to 32-bit boundaries, so slice by bytesPerLine, then copy off Qt's buffer.
-        buffer = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
-        return buffer.reshape(side, image.bytesPerLine())[:, :side].copy()
+        return render_strokes(self._strokes, side, self._pen_width_ratio)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         return QSize(280, 280)
@@ -252,8 +216,14 @@ class DrawCanvasWidget(QWidget):
         try:
             painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
             square = self.paper_rect()
-            painter.fillRect(square, self._background)
-            paint_strokes(painter, self._strokes, square, self._pen_width_ratio, self._ink)
+            # The model's own render, at the screen's physical pixels, coloured ink on background.
+            ratio = self.devicePixelRatioF()
+            side = max(1, round(square.width() * ratio))
+            grey = render_strokes(self._strokes, side, self._pen_width_ratio)
+            image = QImage(grey.data, side, side, grey.strides[0], QImage.Format.Format_Indexed8)
+            image.setColorTable(self._ink_table)
+            image.setDevicePixelRatio(ratio)
+            painter.drawImage(square.topLeft(), image)  # drawn before ``grey`` goes out of scope
         finally:
             painter.end()
 

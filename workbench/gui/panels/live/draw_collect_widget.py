@@ -2,7 +2,8 @@
 
 Collapsed by default. When open, a click on a class button (or the class's digit key on the canvas,
 which :class:`~workbench.gui.panels.live.draw_test_widget.DrawTestWidget` forwards) asks the owner to
-save the drawing into ``<dataset>/<class>/``. The dataset folder is remembered in QSettings.
+save the drawing into ``<dataset>/<class>/``. The dataset folder is remembered in QSettings. Below the
+buttons, "Adapt to my examples" (:class:`AdaptWidget`) teaches the model the drawings collected there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QL
                                QVBoxLayout, QWidget)
 
 from workbench.gui import settings_keys
+from workbench.gui.panels.live.adapt_widget import AdaptWidget
 
 DIGIT_CLASSES = [str(d) for d in range(10)]
 BUTTONS_PER_ROW = 10
@@ -64,6 +66,8 @@ class DrawCollectWidget(QWidget):
         self._status.setObjectName("drawCollectStatus")
         self._status.setAccessibleName("Last saved drawing")
         self._status.setWordWrap(True)
+        #: "Adapt to my examples": the owner (the Draw tab) answers its ``adapt_requested``.
+        self.adapt = AdaptWidget("draw", "drawings", self._body)
         folder_row = QHBoxLayout()
         folder_row.addWidget(QLabel("Dataset folder:", self._body))
         folder_row.addWidget(self._folder, 1)
@@ -73,6 +77,7 @@ class DrawCollectWidget(QWidget):
         body.addWidget(hint)
         body.addWidget(self._buttons_holder)
         body.addWidget(self._status)
+        body.addWidget(self.adapt)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._toggle, 0, Qt.AlignmentFlag.AlignLeft)

@@ -11,6 +11,10 @@ The preparation is :meth:`Predictor.prepare_image`, the same path as training an
 ``workbench predict``, so a PNG of the drawing gets the same answer from the command line. The
 28×28 the model actually received comes back with each answer and is shown, enlarged, next to the
 canvas. Only image models with input 28×28×1 can take a drawing; others get a message instead.
+
+In collect mode, "Adapt to my examples" adapts the model to the drawings collected so far (on its own
+thread, :class:`~workbench.gui.panels.live.adapt_widget.AdaptWidget`); ``model_adapted`` then names
+the new model, which the Test panel selects.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
@@ -57,7 +61,13 @@ def incompatibility(sidecar: dict) -> str | None:
 
 
 class DrawTestWidget(QWidget):
-    """The Draw tab of the Test panel: canvas, what the model sees, live class probabilities."""
+    """The Draw tab of the Test panel: canvas, what the model sees, live class probabilities.
+
+    Signals:
+        model_adapted(str): "Adapt to my examples" wrote this new model (the panel selects it).
+    """
+
+    model_adapted = Signal(str)
 
     def __init__(self, cache: PredictorCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +134,9 @@ class DrawTestWidget(QWidget):
                                  "background thread; the median is over the last predictions.")
         self.collect = DrawCollectWidget(self)
         self.collect.save_requested.connect(self._on_save_requested)
+        self.collect.adapt.adapt_requested.connect(self._on_adapt_requested)
+        self.collect.adapt.adapted.connect(self._on_adapted)
+        self.collect.adapt.set_available(False, "Choose a digits model above to adapt it.")
         self._clear_display()
         self._show_preview(None)
 
@@ -165,6 +178,7 @@ class DrawTestWidget(QWidget):
         self._model_path, self._compatible, self._requested_path = str(path or ""), False, ""
         self._controller.unload()
         self._clear_display()
+        self.collect.adapt.set_available(False, "Choose a digits model above to adapt it.")
         if not self._model_path:
             self._set_message("Choose a model above (the shipped digits model is made for drawing).")
             return
@@ -179,6 +193,7 @@ class DrawTestWidget(QWidget):
             self._show_preview(None)
             return
         self._compatible = True
+        self.collect.adapt.set_available(True)
         self.collect.set_class_names(sidecar.get("class_names") or DIGIT_CLASSES)
         if self.isVisible():
             self._start_loading()
@@ -194,6 +209,7 @@ class DrawTestWidget(QWidget):
         self._debounce.stop()
         self._max_wait.stop()
         self._controller.shutdown()
+        self.collect.adapt.shutdown()
 
     def is_ready(self) -> bool:
         """A compatible model is loaded and warmed up."""
@@ -369,4 +385,15 @@ class DrawTestWidget(QWidget):
     @Slot(str)
     def _on_save_requested(self, class_name: str) -> None:
         self._collect(class_name)
+
+    @Slot()
+    def _on_adapt_requested(self) -> None:
+        if not self.collect.ensure_directory():
+            self.collect.adapt.show_message("Choose the dataset folder with your drawings first.", "warning")
+            return
+        self.collect.adapt.start(self._model_path, self.collect.directory())
+
+    @Slot(object)
+    def _on_adapted(self, result: object) -> None:
+        self.model_adapted.emit(str(result["model_path"]))
 

@@ -1,4 +1,5 @@
-"""MicrophoneClipWidget: the last captured clip: its spectrogram, playback, and "Add to dataset…".
+"""MicrophoneClipWidget: the last captured clip: its spectrogram, playback, "Add to dataset…" and
+"Adapt to my examples" (:class:`AdaptWidget`: teach the model the clips saved in the dataset folder).
 
 Playback runs :func:`~workbench.gui.workers.playback.playback_job` on a :class:`TaskRunner` thread,
 so a new Play or :meth:`shutdown` can stop it. Saving is a
@@ -20,6 +21,7 @@ from workbench.core.sources.display_spectrogram import StreamingSpectrogram
 from workbench.core.sources.microphone import dbfs
 from workbench.core.sources.utterance import save_class_clip
 from workbench.gui import settings_keys
+from workbench.gui.panels.live.adapt_widget import AdaptWidget
 from workbench.gui.widgets.spectrogram_view_widget import SpectrogramViewWidget
 from workbench.gui.workers.playback import playback_job
 from workbench.gui.workers.task_runner import TaskRunner
@@ -78,6 +80,8 @@ class MicrophoneClipWidget(QWidget):
         self._saved.setObjectName("micSavedLabel")
         self._saved.setAccessibleName("Last saved clip")
         self._saved.setWordWrap(True)
+        #: "Adapt to my examples": the owner (the Microphone tab) answers its ``adapt_requested``.
+        self.adapt = AdaptWidget("mic", "recordings", self)
         self._show_directory()
 
         actions = QHBoxLayout()
@@ -93,6 +97,7 @@ class MicrophoneClipWidget(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(actions)
         layout.addWidget(self._saved)
+        layout.addWidget(self.adapt)
         self._set_enabled(False)
 
     # ------------------------------------------------------------------------------------ public
@@ -129,6 +134,12 @@ class MicrophoneClipWidget(QWidget):
         QSettings().setValue(settings_keys.MICROPHONE_COLLECT_DIR, self._directory)
         self._show_directory()
 
+    def ensure_directory(self) -> bool:
+        """True when a dataset folder is set, asking the user for one if not."""
+        if not self._directory:
+            self._on_folder_clicked()
+        return bool(self._directory)
+
     def save_clip(self, class_name: str | None = None) -> Path:
         """Save the clip into ``<directory>/<class>/``; raises WorkbenchError when it cannot."""
         from workbench.core.errors import DatasetError
@@ -155,8 +166,9 @@ class MicrophoneClipWidget(QWidget):
         return self._saved.text()
 
     def shutdown(self) -> None:
-        """Stop playback and end the playback thread."""
+        """Stop playback and adapting, and end their threads."""
         self._player.shutdown()
+        self.adapt.shutdown()
 
     # ----------------------------------------------------------------------------------- private
     def _set_enabled(self, enabled: bool) -> None:
@@ -178,10 +190,8 @@ class MicrophoneClipWidget(QWidget):
 
     @Slot()
     def _on_add_clicked(self) -> None:
-        if not self._directory:
-            self._on_folder_clicked()
-            if not self._directory:
-                return
+        if not self.ensure_directory():
+            return
         try:
             self.save_clip()
         except (WorkbenchError, OSError) as exc:

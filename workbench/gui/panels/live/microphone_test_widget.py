@@ -43,6 +43,7 @@ from workbench.gui.workers.predictor_cache import PredictorCache
 LATENCY_HISTORY = 200
 SMOOTHING = 3
 SHIPPED_MODEL = resource_path("models", "spoken_digits.keras")
+NO_SOUND_MODEL = "Choose a sound model above (e.g. spoken_digits (shipped)) to adapt it to your voice."
 
 
 def reads_recordings(modality: str) -> bool:
@@ -71,9 +72,11 @@ class MicrophoneTestWidget(QWidget):
     Signals:
         prediction_shown(dict): a label was displayed: ``kind``, ``label``, ``probabilities``,
             ``latency_ms`` (None for continuous windows), ``speech_latency_ms`` (clips only), ``model_ms``.
+        model_adapted(str): "Adapt to my examples" wrote this new model (the panel selects it).
     """
 
     prediction_shown = Signal(object)
+    model_adapted = Signal(str)
 
     def __init__(self, cache: PredictorCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +121,9 @@ class MicrophoneTestWidget(QWidget):
         self.clip = MicrophoneClipWidget(self)
         self.clip.playback_started.connect(self._on_playback_started)
         self.clip.playing_changed.connect(self._on_playing_changed)
+        self.clip.adapt.adapt_requested.connect(self._on_adapt_requested)
+        self.clip.adapt.adapted.connect(self._on_adapted)
+        self.clip.adapt.set_available(False, NO_SOUND_MODEL)
         self.bars = ProbabilityBarsWidget(self, threshold=DEFAULT_THRESHOLD)
         self.bars.setMinimumSize(260, 240)
         self._latency = QLabel("", self)
@@ -151,6 +157,7 @@ class MicrophoneTestWidget(QWidget):
         self._predict.unload()
         self._class_names = []
         self.bars.clear()
+        self.clip.adapt.set_available(False, NO_SOUND_MODEL)
         if not self._model_path:
             self._set_model_note("Choose an audio model above (e.g. spoken_digits (shipped)).")
             return
@@ -164,6 +171,7 @@ class MicrophoneTestWidget(QWidget):
             self._set_model_note(problem)
             return
         self._compatible = True
+        self.clip.adapt.set_available(True)
         self.clip.set_class_names(list(sidecar.get("class_names", [])))
         self._set_model_note("")
         if self.isVisible():
@@ -404,4 +412,15 @@ class MicrophoneTestWidget(QWidget):
     @Slot(str)
     def _on_prediction_failed(self, message: str) -> None:
         self._latency.setText(f"Prediction failed: {message}")
+
+    @Slot()
+    def _on_adapt_requested(self) -> None:
+        if not self.clip.ensure_directory():
+            self.clip.adapt.show_message("Choose the dataset folder with your recordings first.", "warning")
+            return
+        self.clip.adapt.start(self._model_path, self.clip.directory())
+
+    @Slot(object)
+    def _on_adapted(self, result: object) -> None:
+        self.model_adapted.emit(str(result["model_path"]))
 
