@@ -7,6 +7,7 @@
   at 280×280, the drawing placed as a person draws it by ``fit_strokes``) and prepared by the model's
   own ``Predictor.prepare_array``, as a saved drawing is. For each writer and k, k drawings per digit
   are drawn at random as the examples and the writer's other drawings are the test.
+  Writers the model's training held (its sidecar lists them) are left out: they are no new person.
 - The same writers with every drawing turned 45° (a tablet held askew): a style the model has not seen.
 - Spoken digits: ``../shared/data/fsdd``, speaker george, whom the shipped model never heard (its
   training held him out). k recordings per digit as the examples, his other recordings the test,
@@ -167,9 +168,15 @@ def end_to_end(model: Path, write_examples, test_inputs: np.ndarray, test_labels
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def trained_pen_writers(sidecar: dict) -> list[int]:
+    """The pen-digit writers a model's training data held (``workbench pen-digits`` records them)."""
+    source = (((sidecar or {}).get("dataset") or {}).get("scan") or {}).get("source") or {}
+    return list((source.get("split") or {}).get("train_writers") or [])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", type=int, default=30, help="how many pen-digit writers (of 30)")
+    parser.add_argument("--writers", type=int, default=30, help="at most this many pen-digit writers (of those the model was not trained on)")
     parser.add_argument("--rotated-writers", type=int, default=10, help="writers for the 45° variant (0: skip)")
     parser.add_argument("--draws", type=int, default=20, help="random draws of george's examples per k")
     args = parser.parse_args(argv)
@@ -182,8 +189,13 @@ def main(argv: list[str] | None = None) -> int:
 
     digits_model, spoken_model = resource_path("models", "digits.keras"), resource_path("models", "spoken_digits.keras")
     digits = read_pendigits(PENDIGITS)
-    writers = sorted({d.writer for d in digits})
     drawing = Predictor.load(digits_model)
+    # A writer the model was trained on is no "new person": keep only the writers its sidecar says
+    # were held out of training (all 30 for a model trained without pen digits).
+    trained_on = set(trained_pen_writers(drawing.sidecar))
+    writers = sorted({d.writer for d in digits} - trained_on)
+    if trained_on:
+        print(f"pen-digit writers {', '.join(map(str, writers))}: the {len(writers)} held out of the model's training")
     rows = pen_rows(drawing, digits, writers[: args.writers], 0.0, "pen digits")
     if args.rotated_writers:
         rows += pen_rows(drawing, digits, writers[: args.rotated_writers], ROTATION_DEG,

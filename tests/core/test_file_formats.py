@@ -220,7 +220,7 @@ def test_shipped_sidecars_are_current_and_carry_no_machine_paths(name):
     assert "audio" not in raw["dataset"]["scan"] and "file_statistics" in raw["dataset"]["scan"]
     data = read_sidecar(path.with_suffix(".keras"))
     assert Path(data["dataset"]["path"]).is_absolute()
-    assert data["dataset"]["path"].endswith({"digits": "mnist/mnist_train.npz", "spoken_digits": "fsdd"}[name])
+    assert data["dataset"]["path"].endswith({"digits": "build/data/digits_pen.npz", "spoken_digits": "fsdd"}[name])
 
 
 def test_every_shipped_model_has_a_readable_sidecar():
