@@ -89,3 +89,23 @@ def test_sound_files_are_refused_by_an_image_model(files, tmp_path):
     files.classify([str(sound)])
     assert files.row_count() == 0
     assert "Expected image files" in files._status.text()
+
+
+def test_opening_more_files_adds_to_the_list_until_cleared_or_the_model_changes(qtbot, files):
+    folders = require_shared(SHARED_DATA / "mnist" / "folders_small")
+    first = [str(sorted((folders / digit).glob("*.png"))[0]) for digit in ("2", "8")]
+    second = [str(sorted((folders / "5").glob("*.png"))[0]), first[0]]  # one new file, one opened again
+    with qtbot.waitSignal(files.predictions_shown, timeout=90_000):
+        files.classify(first)
+    with qtbot.waitSignal(files.predictions_shown, timeout=90_000):
+        files.classify(second)
+    # The second opening adds: 8 stays, 2 is not listed twice, and the new files come last, selected.
+    assert [files.prediction_text(r).split()[0] for r in range(files.row_count())] == ["8", "5", "2"]
+    assert files._table.currentRow() == 1
+    assert "3 in the list" in files._status.text()
+    files._clear.click()
+    assert files.row_count() == 0 and not files._clear.isEnabled()
+    with qtbot.waitSignal(files.predictions_shown, timeout=90_000):
+        files.classify(first)
+    files.set_model(str(resource_path("models", "spoken_digits.keras")))
+    assert files.row_count() == 0  # the digit model's answers are not the new model's

@@ -82,6 +82,12 @@ class FilesTestWidget(QWidget):
         self._open.setObjectName("testOpenFilesButton")
         self._open.setAccessibleName("Open files to classify")
         self._open.clicked.connect(self._on_open_clicked)
+        self._clear = QPushButton("Clear list")
+        self._clear.setObjectName("testClearFilesButton")
+        self._clear.setAccessibleName("Clear the list of classified files")
+        self._clear.setToolTip("Remove every file from the list (opening or dropping files adds to it)")
+        self._clear.clicked.connect(self.clear_results)
+        self._clear.setEnabled(False)
         self._status = QLabel()
         self._status.setObjectName("testFilesStatus")
         self._status.setWordWrap(True)
@@ -97,6 +103,8 @@ class FilesTestWidget(QWidget):
         #: What each table row shows in the detail: (the file's modality, detail data or None, the
         #: index of the row's word or window, or None for the whole file).
         self._rows: list[tuple] = []
+        #: Every file classified since the list was last cleared (opening more files adds to it).
+        self._results: list[tuple] = []
         self._class_names: list[str] = []
         #: The detail view shown under the table (None: none), and every one made so far, kept
         #: hidden while another modality's rows are selected.
@@ -104,6 +112,7 @@ class FilesTestWidget(QWidget):
         self._details: dict[type, QWidget] = {}
         row = QHBoxLayout()
         row.addWidget(self._open)
+        row.addWidget(self._clear)
         row.addWidget(self._status, 1)
         self._layout = QVBoxLayout(self)
         self._layout.addLayout(row)
@@ -111,6 +120,9 @@ class FilesTestWidget(QWidget):
         self._show_modality()
 
     def set_model(self, model_path: str) -> None:
+        if model_path != self._model_path:
+            self._results = []  # another model's answers
+            self._fill_table()
         self._model_path = model_path
         try:
             from workbench.core.sidecar import read_sidecar
@@ -181,16 +193,40 @@ class FilesTestWidget(QWidget):
         if paths:
             self.classify(paths)
 
+    @Slot()
+    def clear_results(self) -> None:
+        """Empty the list of classified files."""
+        self._results = []
+        self._fill_table()
+        self._show_modality()
+
     @Slot(object)
     def _on_predictions_ready(self, outcome: dict) -> None:
         results = outcome["results"]
         self._class_names = outcome["class_names"]
+        again = {data["source"] for _kind, data, _detail in results}  # a file opened again moves to the end
+        self._results = [r for r in self._results if r[1]["source"] not in again] + list(results)
+        first_new = self._fill_table(len(self._results) - len(results))
+        shown = list(dict.fromkeys(modality_of_file(data["source"]) or self._modality
+                                   for _kind, data, _detail in self._results))
+        hints = "".join(dict.fromkeys(widgets_for(m).select_hint for m in shown))
+        listed = f" {len(self._results)} in the list." if len(self._results) > len(results) else ""
+        self._status.setText(f"{len(results)} file(s) classified with {Path(self._model_path).name}.{listed}" + hints)
+        if results:
+            self._table.setCurrentCell(first_new, 1)
+        self.predictions_shown.emit(len(results))
+
+    def _fill_table(self, first_new: int = 0) -> int:
+        """Rows for every listed result; returns the row of result number ``first_new``."""
         self._rows = []
         for detail in self._details.values():
             detail.clear()
         self._table.setRowCount(0)
-        shown: list[str] = []
-        for kind, data, detail in results:
+        self._clear.setEnabled(bool(self._results))
+        first_row = 0
+        for number, (kind, data, detail) in enumerate(self._results):
+            if number == first_new:
+                first_row = self._table.rowCount()
             modality = modality_of_file(data["source"]) or self._modality
             widgets = widgets_for(modality)
             cells, parts = row_texts(kind, data)
@@ -201,14 +237,8 @@ class FilesTestWidget(QWidget):
                 self._add_row(QTableWidgetItem(), *texts)
                 self._table.setRowHeight(self._table.rowCount() - 1, TEXT_ROW)
                 self._rows.append((modality, detail, index))
-            if modality not in shown:
-                shown.append(modality)
         self._table.resizeColumnsToContents()
-        hints = "".join(dict.fromkeys(widgets_for(m).select_hint for m in shown))
-        self._status.setText(f"{len(results)} file(s) classified with {Path(self._model_path).name}." + hints)
-        if results:
-            self._table.setCurrentCell(0, 1)
-        self.predictions_shown.emit(len(results))
+        return first_row
 
     def _add_row(self, first: QTableWidgetItem, *texts: str) -> None:
         row = self._table.rowCount()
