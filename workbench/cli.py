@@ -5,6 +5,10 @@ with status 2, never a traceback: a :class:`WorkbenchError`, an ``OSError`` of a
 (unwritable, under a file, existing, disk full), and a user error raised inside a TensorFlow input
 pipeline. Anything else is a bug: one line and status 1, the traceback with ``--debug`` or
 ``WORKBENCH_DEBUG=1``.
+
+Results go to stdout and nothing else does: progress goes to stderr (a bar while stderr is a terminal,
+see :class:`~workbench.cli_progress.StderrProgress`), and TensorFlow's native start-up log lines are
+kept off the terminal unless ``--verbose`` is given (:mod:`workbench.tf_quiet`).
 """
 
 from __future__ import annotations
@@ -135,8 +139,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from workbench.core.data import scan_dataset
     from workbench.core.data.scan import display_path
     from workbench.core.data.split import group_names, suggested_group_regex
+    from workbench.cli_progress import StderrProgress
 
-    report = scan_dataset(args.data)
+    with StderrProgress() as progress:  # a saved test split alone is reported too (it is what evaluate reads)
+        report = scan_dataset(args.data, allow_test_only=True,
+                              progress=lambda done, total: progress.update("reading", done, total))
     group_regex = suggested_group_regex(report)  # UCF101-style names: clips of one recording stay together
     num_groups = len(group_names(report.files, group_regex)) if group_regex else None
     if args.json:
@@ -144,6 +151,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return 0
     print(f"{display_path(report.path)}: {report.kind}, {report.modality}, {report.num_samples} samples in "
           f"{len(report.class_names)} classes")
+    if report.kind == "npz" and "train" not in report.split_counts:
+        print("  a saved test split alone (x_test, y_test): for workbench evaluate; training needs x_train, y_train")
     width = max((len(c) for c in report.class_names), default=5)
     top = max(report.counts.values(), default=1) or 1
     for name, count in report.counts.items():
@@ -286,9 +295,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.core.evaluation import evaluate_on_dataset
     from workbench.core.inference import Predictor
 
+    from workbench.cli_progress import StderrProgress
+
     predictor = Predictor.load(args.model)
     _note_unfinished_run(args.model)
-    report = evaluate_on_dataset(predictor, args.data)
+    with StderrProgress() as progress:
+        report = evaluate_on_dataset(predictor, args.data, progress=progress.update)
     if args.json:
         _print_json(report)
         return 0
@@ -314,13 +326,38 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.top_k < 1:
         raise WorkbenchError(f"Expected --top-k of at least 1. Received: {args.top_k}")
+    from workbench.cli_progress import StderrProgress
+
     predictor = Predictor.load(args.model)
     _note_unfinished_run(args.model)
+    with StderrProgress() as progress:
+        return _predict_files(args, predictor, progress)
+
+
+#: Files prepared and predicted at a time by ``workbench predict`` (the progress bar moves per chunk).
+PREDICT_CHUNK = 32
+
+
+def _predict_files(args: argparse.Namespace, predictor, progress) -> int:
+    from workbench.core.data.scan import display_path
+
     failed: list[str] = []
+    total, done = len(args.files), 0
+    progress.update("predicting", 0, total)  # shown while the model reads the first files
+
+    def advance(count: int = 1) -> None:
+        nonlocal done
+        done += count
+        progress.update("predicting", done, total)
+
+    def print_result(line: str) -> None:
+        progress.clear()  # a result never shares its line with the bar
+        print(line, flush=True)
 
     def report_failure(path: str, message: str) -> None:
         """A file that cannot be read is said (with why) and the others are still predicted."""
         failed.append(path)
+        progress.clear()
         if args.json:
             _print_json({"source": display_path(path), "error": display_path(message)})
         else:
@@ -335,22 +372,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 result = predict_sound_file(predictor, path, top_k=args.top_k, display=False)
             except WorkbenchError as exc:
                 report_failure(path, str(exc))
+                advance()
                 continue
             if args.json:
-                _print_json(result.to_dict())
-                continue
-            p = result.prediction
-            print(f"{display_path(p.source)} ({result.duration_s:.2f} s): "
-                  + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
-            for w in result.words:
-                print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
-                      + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top))
+                print_result(json.dumps(result.to_dict()))
+            else:
+                p = result.prediction
+                lines = [f"{display_path(p.source)} ({result.duration_s:.2f} s): "
+                         + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top)]
+                lines += [f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
+                          + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top) for w in result.words]
+                print_result("\n".join(lines))
+            advance()
         return EXIT_USAGE if failed else 0
+
     def show(p) -> None:
         if args.json:
-            _print_json(p.to_dict())
+            print_result(json.dumps(p.to_dict()))
         else:
-            print(f"{display_path(p.source)}: " + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
+            print_result(f"{display_path(p.source)}: "
+                         + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
 
     # Files of a modality read along a timeline (video: a `predict_file` of its modality) are read window
     # by window; the others, in runs, as single samples. Output keeps the order of the files given.
@@ -360,8 +401,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if path is not None and reader is None:
             run.append(path)
             continue
-        for p in predictor.predict_files(run, top_k=args.top_k, on_error=report_failure) if run else []:
-            show(p)
+        for start in range(0, len(run), PREDICT_CHUNK):
+            chunk = run[start:start + PREDICT_CHUNK]
+            for p in predictor.predict_files(chunk, top_k=args.top_k, on_error=report_failure):
+                show(p)
+            advance(len(chunk))
         run = []
         if reader is None:
             continue
@@ -369,15 +413,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
             result = reader(predictor, path, top_k=args.top_k)
         except WorkbenchError as exc:
             report_failure(path, str(exc))
+            advance()
             continue
         if args.json:
-            _print_json(result.to_dict())
-            continue
-        p = result.prediction
-        print(f"{display_path(p.source)} ({result.duration_s:.2f} s, {result.fps:g} fps): "
-              + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
-        for w in result.windows:
-            print(f"  {w.start_s:.2f}-{w.end_s:.2f} s: " + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top))
+            print_result(json.dumps(result.to_dict()))
+        else:
+            p = result.prediction
+            lines = [f"{display_path(p.source)} ({result.duration_s:.2f} s, {result.fps:g} fps): "
+                     + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top)]
+            lines += [f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
+                      + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top) for w in result.windows]
+            print_result("\n".join(lines))
+        advance()
     return EXIT_USAGE if failed else 0
 
 
@@ -439,8 +486,12 @@ def _argv_of(args: argparse.Namespace) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="CNN Workbench. With no command, opens the app "
                                      "(workbench --safe-start: without restoring the last session).")
+    from workbench import __version__
+
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an unexpected error (also WORKBENCH_DEBUG=1)")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("templates", help="list the model templates")
@@ -539,7 +590,12 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench.cli_pen_digits import add_pen_digits_parser
 
     add_pen_digits_parser(sub)  # data preparation for the shipped digit model (make models-digits)
+    for command in sub.choices.values():  # also after the command: `workbench predict --verbose …`
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+VERBOSE_HELP = "show TensorFlow's own log lines (start-up notices, CUDA and oneDNN messages)"
 
 
 def run_cli(argv: Sequence[str]) -> int:
@@ -548,6 +604,10 @@ def run_cli(argv: Sequence[str]) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if args.verbose:
+        from workbench.tf_quiet import set_verbose
+
+        set_verbose(True)  # before any command imports TensorFlow
     try:
         return args.func(args)
     except WorkbenchError as exc:

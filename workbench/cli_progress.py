@@ -1,9 +1,11 @@
-"""Training listeners for the terminal: a progress bar on a TTY, JSON lines with ``--json``."""
+"""Progress on the terminal: training listeners (a progress bar on a TTY, JSON lines with ``--json``),
+and :class:`StderrProgress` for ``predict``, ``evaluate`` and ``scan``, whose results alone go to stdout."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 from workbench.core.training.events import TrainingListeners
@@ -57,3 +59,49 @@ def console_listeners(json_lines: bool = False) -> TrainingListeners:
     progress = _ConsoleProgress(sys.stdout)
     # A phase's start is told by the core's log line ("Phase 2/2 'fine_tune': epochs 7–12, …").
     return TrainingListeners(batch_ended=progress.batch, epoch_ended=progress.epoch, log=progress.log)
+
+
+class StderrProgress:
+    """A one-line progress bar on stderr while it is a terminal; nothing otherwise (a log or a pipe gets
+    no carriage-return lines). Results stay on stdout: call :meth:`clear` before printing one, so that
+    the bar never sits in front of it on a shared terminal. Also a context manager that clears on exit."""
+
+    WIDTH = 28
+    #: Seconds between redraws (the last step always draws).
+    INTERVAL = 0.1
+
+    def __init__(self, stream=None, live: bool | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        if live is None:
+            try:
+                live = bool(self.stream.isatty())
+            except (AttributeError, ValueError, OSError):
+                live = False
+        self.live = live
+        self.shown = False
+        self._last = 0.0
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if not self.live:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < self.INTERVAL:
+            return
+        self._last = now
+        filled = int(self.WIDTH * min(done, total) / total) if total else self.WIDTH
+        bar = "█" * filled + "·" * (self.WIDTH - filled)
+        self.stream.write(f"\r\033[K{stage} [{bar}] {done}/{total}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+
+    def __enter__(self) -> "StderrProgress":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.clear()

@@ -4,7 +4,7 @@ matrix, top-k accuracy and the misclassified samples with their confidence. All 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -135,7 +135,8 @@ def evaluate_model_on_subset(model, subset, class_names: list[str], input_shape:
 def evaluation_subset(report, class_names: list[str]):
     """The labelled samples of a scanned dataset to evaluate a model on, labelled in the model's classes.
 
-    A plain folder is used whole; a pre-split folder or an npz gives its test split when it has one.
+    A plain folder is used whole; a pre-split folder or an npz gives its test split when it has one (an
+    npz may hold its test split alone, ``x_test``/``y_test``).
     """
     from workbench.core.data.pipeline import Subset
     from workbench.core.data.scan import load_npz
@@ -147,7 +148,7 @@ def evaluation_subset(report, class_names: list[str]):
                            f"Received: unknown class(es) {', '.join(unknown)} in {report.path}")
     to_model = np.array([class_names.index(name) for name in report.class_names], dtype=np.int32)
     if report.kind == "npz":
-        arrays = load_npz(report.path)
+        arrays = load_npz(report.path, require_train=False)
         subset = "test" if "x_test" in arrays else "train"
         lookup = {name: i for i, name in enumerate(report.class_names)}
         labels = np.array([lookup[str(v)] for v in arrays[f"y_{subset}"]], dtype=np.int32)
@@ -159,18 +160,22 @@ def evaluation_subset(report, class_names: list[str]):
     return Subset([report.files[i] for i in idx], to_model[report.labels[idx]])
 
 
-def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256) -> dict[str, Any]:
+def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256,
+                        progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """Evaluate a loaded :class:`~workbench.core.inference.Predictor` on a dataset path.
 
     ``result["dataset"]`` says what the scan could not read and skipped, with the reasons, and what the
     model's input does to the files (e.g. sound clips longer than its clip are cropped).
+    ``progress(stage, done, total)``, when given, is told of the scan's files ("reading") and of the
+    batches evaluated ("evaluating").
     """
     from workbench.core.data.pipeline import make_tf_dataset
     from workbench.core.data.scan import display_path, scan_dataset
     from workbench.core.errors import DatasetError, WorkbenchError
     from workbench.core.modality import refuse_other_modality
 
-    report = scan_dataset(data_path)
+    report = scan_dataset(data_path, allow_test_only=True,
+                          progress=None if progress is None else lambda done, total: progress("reading", done, total))
     noun = predictor.handler.noun
     refuse_other_modality(report.modality, predictor.modality, f"Expected {noun} files for this {noun} model",
                           display_path(report.path))
@@ -178,10 +183,13 @@ def evaluate_on_dataset(predictor, data_path: str, batch_size: int = 256) -> dic
     if not len(subset):
         raise DatasetError(f"Expected readable samples to evaluate on. Received: none in {display_path(report.path)} "
                            f"({len(report.unreadable)} unreadable file(s))")
+    batches = -(-len(subset) // batch_size)
+    outputs = []
     try:
-        outputs = [np.asarray(predictor.model(x, training=False))
-                   for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size,
-                                               preprocessing=predictor.preprocessing)]
+        for x, _ in make_tf_dataset(subset, predictor.input_shape, batch_size, preprocessing=predictor.preprocessing):
+            outputs.append(np.asarray(predictor.model(x, training=False)))
+            if progress is not None:
+                progress("evaluating", len(outputs), batches)
     except WorkbenchError:
         raise
     except Exception as exc:  # a file that changed since the scan fails inside tf.data

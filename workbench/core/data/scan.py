@@ -7,6 +7,8 @@ Accepted layouts (the same as ``keras.utils.image_dataset_from_directory`` plus 
 - an ``.npz`` file in the ``keras.datasets.mnist`` layout: ``x_train``, ``y_train`` and optionally
   ``x_test``, ``y_test``; ``x_val``, ``y_val`` when the file fixes its own validation split, and
   ``source``, a JSON string saying how the file was made (kept in the report, so in a model's sidecar).
+  A saved test split, ``x_test``/``y_test`` alone, is read where nothing is trained on it
+  (``allow_test_only``: ``workbench evaluate`` and ``workbench scan``); training still needs ``x_train``.
 
 Unreadable files are skipped and reported with their reason; they never crash a run. Each file is
 checked by its modality (:mod:`workbench.core.modality`): sound files are decoded in full, empty and
@@ -186,11 +188,13 @@ def scan_dataset(
     progress: ProgressCallback | None = None,
     cancel: Any = None,
     workers: int = 4,
+    allow_test_only: bool = False,
 ) -> ScanReport:
     """Index ``path`` and check every file decodes (``verify``); see the module docstring for layouts.
 
     ``progress(done, total)`` is called as files are checked; ``cancel.cancelled`` is polled and a
-    :class:`ScanCancelled` is raised when it turns true.
+    :class:`ScanCancelled` is raised when it turns true. ``allow_test_only``: an ``.npz`` holding only
+    ``x_test``/``y_test`` is accepted (for evaluation), its counts and labels those of the test split.
     """
     root = Path(path).expanduser()
     if not root.exists():
@@ -200,7 +204,7 @@ def scan_dataset(
         if root.suffix.lower() != ".npz":
             raise DatasetError("Expected a folder with one subfolder per class, or an .npz file. "
                                f"Received: the file {display_path(path)}")
-        return _scan_npz(root)
+        return _scan_npz(root, allow_test_only)
     skipped = _Skipped(root)
     seen_dirs = {os.path.realpath(root)}
     split_dirs = _split_dirs(root)
@@ -395,10 +399,11 @@ def _verify_files(files, modality, progress, cancel, workers, infos=None) -> dic
     return reasons
 
 
-def _scan_npz(path: Path) -> ScanReport:
-    arrays = load_npz(path)
-    y_train = arrays["y_train"]
-    values = np.unique(np.concatenate([y_train, arrays.get("y_val", y_train[:0]), arrays.get("y_test", y_train[:0])]))
+def _scan_npz(path: Path, allow_test_only: bool = False) -> ScanReport:
+    arrays = load_npz(path, require_train=not allow_test_only)
+    main = "train" if "x_train" in arrays else "test"  # a saved test split alone: its own counts
+    y_main = arrays[f"y_{main}"]
+    values = np.unique(np.concatenate([arrays.get(f"y_{s}", y_main[:0]) for s in ("train", "val", "test")]))
     class_names = [str(v) for v in values]
     index = {v: i for i, v in enumerate(values.tolist())}
     split_counts = {}
@@ -411,10 +416,10 @@ def _scan_npz(path: Path) -> ScanReport:
         kind="npz",
         modality="image",
         class_names=class_names,
-        counts=dict(split_counts["train"]),
+        counts=dict(split_counts[main]),
         split_counts=split_counts,
-        sample_shape=list(arrays["x_train"].shape[1:]),
-        labels=np.array([index[v] for v in y_train.tolist()], dtype=np.int32),
+        sample_shape=list(arrays[f"x_{main}"].shape[1:]),
+        labels=np.array([index[v] for v in y_main.tolist()], dtype=np.int32),
         source=_npz_source(arrays, path),
     )
     report.warnings = dataset_warnings(report.counts)
@@ -436,15 +441,24 @@ def _npz_source(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any] | N
     return source if isinstance(source, dict) else None
 
 
-def load_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """Load an npz in the ``keras.datasets.mnist`` layout, checking keys and shapes."""
+def load_npz(path: str | Path, require_train: bool = True) -> dict[str, np.ndarray]:
+    """Load an npz in the ``keras.datasets.mnist`` layout, checking keys and shapes.
+
+    ``require_train=False`` also accepts a saved test split alone (``x_test``, ``y_test``), for evaluation.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except Exception as exc:
         raise DatasetError(f"Expected a readable .npz file (a ZIP of arrays x_train, y_train, ...). "
                            f"Received: {display_path(path)} ({_npz_problem(path, exc)})") from None
-    if "x_train" not in arrays or "y_train" not in arrays:
+    has_test = "x_test" in arrays and "y_test" in arrays
+    if ("x_train" not in arrays or "y_train" not in arrays) and (require_train or not has_test):
+        if not require_train:
+            raise DatasetError(
+                f"Expected an .npz with arrays 'x_test' and 'y_test' (a saved test split), or 'x_train' and "
+                f"'y_train'. Received: {', '.join(arrays) or 'no arrays'}"
+            )
         raise DatasetError(
             f"Expected an .npz with arrays 'x_train' and 'y_train' (and optionally 'x_val', 'y_val', 'x_test', "
             f"'y_test'). "
