@@ -172,3 +172,13 @@ def test_template_change_prepares_samples_to_its_input_shape(qtbot, panel, state
     assert preview.augmented.shape[2:] == (150, 150, 3)
     # Grey digits become three equal channels, as the training pipeline makes them.
     assert np.array_equal(preview.originals[..., 0], preview.originals[..., 2])
+
+
+def test_stroke_width_is_offered_for_drawn_digits_only(panel, state):
+    assert state.template_id == "mnist_cnn" and panel.option_offered("stroke_width")
+    state.set_augmentation(AugmentationSpec(rotation=10.0, stroke_width=0.3))
+    state.set_template("regularized_cnn")  # colour photos: thicker "strokes" mean nothing there
+    assert not panel.option_offered("stroke_width") and panel.option_offered("rotation")
+    assert state.augmentation.stroke_width == 0.0 and state.augmentation.rotation == 10.0
+    state.set_template("canvas_digits_cnn")
+    assert panel.option_offered("stroke_width")

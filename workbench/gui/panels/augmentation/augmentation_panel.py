@@ -86,6 +86,7 @@ class AugmentationPanel(AugmentationPreviewPanel):
         self._sliders: dict[str, QSlider] = {}
         self._value_labels: dict[str, QLabel] = {}
         self._checks: dict[str, QCheckBox] = {}
+        self._slider_labels: dict[str, QLabel] = {}
         self._build_ui()
 
         for option in SLIDERS:
@@ -96,9 +97,30 @@ class AugmentationPanel(AugmentationPreviewPanel):
         self._reset_button.clicked.connect(self._on_reset_clicked)
         self._new_samples_button.clicked.connect(self._on_new_samples_clicked)
         state.augmentation_changed.connect(self._on_spec_changed_elsewhere)
+        state.template_changed.connect(self._offer_options_for_template)
+        self._offer_options_for_template(state.template_id)
         self._start()
 
+    def option_offered(self, name: str) -> bool:
+        """Whether the control of option ``name`` is offered for the current template."""
+        return not self._sliders[name].isHidden()
+
     # ------------------------------------------------------------------------------------ slots
+    @Slot(str)
+    def _offer_options_for_template(self, template_id: str) -> None:
+        """Stroke width thickens bright strokes on a dark ground: it means something for drawn digits
+        (one grey channel), nothing for photos, so it is offered only for single-channel templates."""
+        try:
+            shape = tuple(get_template(template_id).input_shape) if template_id else ()
+        except WorkbenchError:
+            shape = ()
+        strokes = len(shape) != 3 or int(shape[-1]) == 1
+        for widget in (self._sliders["stroke_width"], self._value_labels["stroke_width"],
+                       self._slider_labels["stroke_width"]):
+            widget.setVisible(strokes)
+        if not strokes and self._state.augmentation.stroke_width:
+            self._change(stroke_width=0.0)  # hidden, it must not go on changing the photos
+
     def _on_slider_value_changed(self, option: _SliderOption, value: int) -> None:
         # A partial of this method is the receiver; the signal and this method live in the GUI thread.
         self._change(**{option.name: value / option.per_unit})
@@ -186,6 +208,7 @@ class AugmentationPanel(AugmentationPreviewPanel):
             slider.setRange(0, option.steps)
             slider.setPageStep(10 if option.per_unit == 1 else 5)
             self._sliders[option.name], self._value_labels[option.name] = slider, value
+            self._slider_labels[option.name] = grid.itemAtPosition(row, 0).widget()
         row = len(SLIDERS)
         for offset, (name, text, object_name, tooltip) in enumerate(CHECKS):
             check = named(QCheckBox(text), object_name, text, tooltip)
