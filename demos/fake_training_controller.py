@@ -3,7 +3,8 @@
 It has the TrainingController's signals, ``start``/``stop``/``stop_and_wait``/``running``, and
 emits plausible payloads (see ``core.training.events``) from a GUI-thread QTimer — no TensorFlow,
 no thread, so the panel can be laid out and screenshotted in seconds. A template trained in phases
-(transfer_squeezenet) replays its phases, each announced by ``phase_started`` at its first epoch.
+(transfer_squeezenet) replays its phases, each announced by ``phase_started`` at its first epoch;
+each epoch ends validating and saving, and the run evaluating and saving (``stage_started``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class FakeTrainingController(QObject):
     epoch_ended = Signal(dict)
     run_finished = Signal(dict)
     log = Signal(str)
+    stage_started = Signal(dict)
     failed = Signal(str)
     finished = Signal()
 
@@ -110,6 +112,8 @@ class FakeTrainingController(QObject):
             "samples_per_second": 1000.0 / TICK_MS * self._batch_size * (0.95 + 0.1 * self._rng.random()),
         })
         if step == self._steps:
+            self.stage_started.emit({"stage": "validating", "epoch": epoch,
+                                     "message": f"Validating epoch {epoch}/{self._epochs}…"})
             val_loss = self._curve(epoch, 0.15, 0.03)
             self.epoch_ended.emit({
                 "epoch": epoch, "epochs": self._epochs, "loss": self._curve(epoch, 0.05, 0.0),
@@ -118,7 +122,15 @@ class FakeTrainingController(QObject):
                 "elapsed": self._step * TICK_MS / 1000, "eta": (self._epochs - epoch) * self._steps * TICK_MS / 1000,
                 "samples_per_second": 1000.0 / TICK_MS * self._batch_size,
             })
+            self.stage_started.emit({"stage": "saving", "epoch": epoch,
+                                     "message": f"Saving the best model so far after epoch {epoch}…"})
             if epoch == self._epochs:
+                num_val = self._steps * self._batch_size // 4
+                self.stage_started.emit({"stage": "evaluating", "epoch": None,
+                                         "message": f"Evaluating the best model on the {num_val:,} validation "
+                                                    "samples…"})
+                self.stage_started.emit({"stage": "saving", "epoch": None,
+                                         "message": "Saving the run's history and sidecar…"})
                 self._end("completed")
 
     def _phase_of(self, epoch: int) -> dict:

@@ -1,9 +1,12 @@
-"""Screenshots of the real window for the README: Data, Model, Augmentation (images, sound and video),
-Training (live curves), Results, Test, and the Files tab reading sound files and videos and showing a
-Grad-CAM heat map on a clothing photo. Run under a virtual X server:
+"""Screenshots of the real window for the README: the start page and an empty state (Results before any
+model), Data, Model, Augmentation (images, sound and video), Training (live curves), Results, Test,
+a template that does not fit the loaded data (before Start) and the settings a scan of spoken digits
+proposes, and the Files tab reading sound files and videos and showing a Grad-CAM heat map on a clothing photo.
+Run under a virtual X server:
 
-    xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--sound-files-only]
-        [--video-only] [--video-model RUN/model.keras] [--gradcam-only] [--gradcam-model RUN/model.keras]
+    xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--start-only]
+        [--sound-files-only] [--video-only] [--video-model RUN/model.keras] [--gradcam-only]
+        [--gradcam-model RUN/model.keras] [--guidance-only]
 
 It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
 epochs, open the results) and grabs the window at each step. The video shots use the UCF101 actions
@@ -64,6 +67,18 @@ def shoot_sound_files(window, wait, shot, tmp: Path) -> None:
     wait(panel.files.predictions_shown)
     panel.files.select_row(2)
     shot("test_sound_files", panel)
+
+
+def shoot_guidance(window, wait, shot) -> None:
+    """Spoken digits loaded while an image template is chosen: the Model panel says why it does not fit
+    and the Training panel why Start is disabled; with audio_cnn, the settings the scan proposes."""
+    window.state.set_template("mnist_cnn")
+    window.data_panel.load_path(str(SOUND_DATA))
+    wait(window.data_panel.scan_finished)
+    shot("mismatch", window.model_panel)
+    shot("mismatch_training", window.training_panel)
+    window.state.set_template("audio_cnn")
+    shot("sound_proposal", window.model_panel)
 
 
 def joined_video(folder: Path) -> Path:
@@ -150,6 +165,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--start-only", action="store_true",
+                        help="take only the start page and the empty Results tab (no data, no training)")
     parser.add_argument("--sound-files-only", action="store_true",
                         help="take only the Files-tab shot with the shipped spoken-digit model (no training)")
     parser.add_argument("--video-only", action="store_true",
@@ -159,6 +176,9 @@ def main() -> int:
     parser.add_argument("--video-epochs", type=int, default=12, help="epochs of the video model trained here")
     parser.add_argument("--gradcam-only", action="store_true",
                         help="take only the Files-tab shot of a Grad-CAM heat map on a clothing photo")
+    parser.add_argument("--guidance-only", action="store_true",
+                        help="take only the shots of a template that does not fit the data and of the "
+                             "settings proposed from a scan of spoken digits (no training)")
     parser.add_argument("--gradcam-model", type=Path,
                         help="the clothing model for the Grad-CAM shot (default: train one first)")
     args = parser.parse_args()
@@ -171,7 +191,8 @@ def main() -> int:
     from workbench.gui.app import create_application
     from workbench.gui.main_window import MainWindow
 
-    only = args.sound_files_only or args.video_only or args.gradcam_only
+    only = (args.start_only or args.sound_files_only or args.video_only or args.gradcam_only
+            or args.guidance_only)
     video_model = args.video_model
     if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not only):
         video_model = train_video_model(Path(tmp) / "video-run", args.video_epochs)
@@ -200,6 +221,11 @@ def main() -> int:
         window.grab().save(str(path))
         print(f"saved {path}")
 
+    shot("start", window.start_page)  # what every launch opens on
+    shot("results_empty", window.results_panel)  # an empty state: what to do instead of an empty plot
+    if args.start_only:
+        window.close()
+        return 0
     if args.sound_files_only:
         shoot_sound_files(window, wait, shot, Path(tmp))
         window.close()
@@ -210,6 +236,10 @@ def main() -> int:
         return 0
     if args.gradcam_only:
         shoot_gradcam(window, wait, shot, gradcam_model)
+        window.close()
+        return 0
+    if args.guidance_only:
+        shoot_guidance(window, wait, shot)
         window.close()
         return 0
     window.data_panel.load_path(str(DATA))
@@ -238,6 +268,7 @@ def main() -> int:
     shot("results", window.results_panel)
     shot("test", window.test_panel)
     if SOUND_DATA.is_dir():  # the sound options, previewed on spoken digits
+        shoot_guidance(window, wait, shot)  # loaded while mnist_cnn is chosen: the mismatch, then the proposal
         window.data_panel.load_path(str(SOUND_DATA))
         wait(window.data_panel.scan_finished)
         window.state.set_template("audio_cnn")

@@ -94,3 +94,17 @@ def test_batch_norm_statistics_are_never_counted_as_training():
     assert phase["trainable_params"] == summary["trainable_params"]
     norm = next(r for r in summary["layers"] if r["type"] == "BatchNormalization")
     assert norm["phase_params"] == [norm["trainable_capable"]] == [norm["params"] // 2]
+
+
+def test_regularized_cnn_pools_globally_by_default_and_its_size_is_said_before_training():
+    summary = summarize_template("regularized_cnn", 3)
+    assert "global_pool" in [r["name"] for r in summary["layers"]]
+    assert summary["total_params"] < 1_000_000 and summary["size"]["warning"] == ""
+    assert summary["size"]["params"] == summary["total_params"]
+    # The article's Flatten→Dense on the 37×37×64 map: 44.9 M weights, a 539 MB checkpoint, flagged.
+    flat = summarize_template("regularized_cnn", 3, None, {"pooling": "flatten"})
+    assert flat["total_params"] > 44_000_000
+    assert flat["size"]["file_mb"] > 500 and "Large model" in flat["size"]["warning"]
+    # A run recorded before "pooling" existed flattened: that is what its hyperparameters mean.
+    recorded = get_template("regularized_cnn").recorded_hparams({"epochs": 20, "conv_dropout": 0.25})
+    assert recorded["pooling"] == "flatten"

@@ -61,24 +61,25 @@ def _event_loop_running() -> bool:
     return _loop_running
 
 
-def build_window(safe_start: bool = False):
+def build_window(safe_start: bool = False, build_panels: bool = True):
     """The main window; if restoring the last session breaks it in a way the window itself could not
-    catch, the session's settings are cleared and a window without them is built instead."""
+    catch, the session's settings are cleared and a window without them is built instead.
+    ``build_panels=False``: only the start page, the panels follow (``finish_startup_when_shown``)."""
     from PySide6.QtCore import QSettings
 
     from workbench.gui import settings_keys
     from workbench.gui.main_window import MainWindow
 
     if safe_start:
-        return MainWindow(restore_session=False)
+        return MainWindow(restore_session=False, build_panels=build_panels)
     try:
-        return MainWindow()
+        return MainWindow(build_panels=build_panels)
     except Exception as exc:  # noqa: BLE001 - the app must start; the traceback goes to the log
         _log.exception("The window could not be built with the last session; starting without it")
         settings = QSettings()
         for key in settings_keys.SESSION_KEYS:
             settings.remove(key)
-        window = MainWindow(restore_session=False)
+        window = MainWindow(restore_session=False, build_panels=build_panels)
         window.startup_messages.append(f"The last session could not be restored ({type(exc).__name__}: {exc})")
         window.statusBar().showMessage(" · ".join(window.startup_messages), 30_000)
         return window
@@ -91,9 +92,10 @@ def run_app(argv: list[str] | None = None, safe_start: bool = False) -> int:
     safe_start = safe_start or SAFE_START in argv
     app = create_application([a for a in argv if a != SAFE_START])
     sys.excepthook = _excepthook
-    window = build_window(safe_start)
+    # The start page first, on screen within a second; the panels are built right after it is painted.
+    window = build_window(safe_start, build_panels=False)
+    window.finish_startup_when_shown()
     window.show()
-    window.start_background_loading()
     _loop_running = True
     try:
         return app.exec()

@@ -1,5 +1,10 @@
 """MainWindow: composes the panels, menus and status bar. No logic of its own beyond wiring.
 
+It opens on the start page (:class:`StartPage`). ``run_app`` shows the window with only that page and
+builds the other panels once it is on screen (``MainWindow(build_panels=False)``, then
+:meth:`finish_startup_when_shown`), so the window is up within a second: the panels' modules
+(pyqtgraph, numpy, the core) are imported in :meth:`build_panels`, TensorFlow later, in the background.
+
 Starting never depends on what the last launch left behind: stored settings of the wrong kind are
 removed before any panel reads them, and a last project or session that cannot be restored is
 reported in the status bar and the log (no dialog) and ignored. ``MainWindow(restore_session=False)``
@@ -11,36 +16,62 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.project import PROJECT_SUFFIX
 from workbench.gui import settings_keys
-from workbench.gui.panels.augmentation.augmentation_stack import AugmentationStack
-from workbench.gui.panels.data_panel import DataPanel
-from workbench.gui.panels.live_test_panel import LiveTestPanel
-from workbench.gui.panels.model_panel import ModelPanel
-from workbench.gui.panels.results_panel import ResultsPanel
-from workbench.gui.panels.runs_panel import RunsPanel
-from workbench.gui.panels.training_panel import TrainingPanel
-from workbench.gui.project_controller import ProjectController
-from workbench.gui.state import AppState
-from workbench.gui.tf_loader import TensorFlowLoader
-from workbench.gui.workers.training_controller import TrainingController
+from workbench.gui.panels.start_page import StartPage
 
 PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX})"
 _log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, restore_session: bool = True) -> None:
+    def __init__(self, restore_session: bool = True, build_panels: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("CNN Workbench")
         #: What could not be restored at start-up (shown in the status bar, logged).
         self.startup_messages: list[str] = settings_keys.discard_invalid(QSettings())  # before any panel reads one
+        self._restore_session = restore_session
+        self._build_when_painted = False
+        self.panels_built = False
+        self.start_page = StartPage()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.start_page, "Start")
+        self.setCentralWidget(self.tabs)
+        self._wire_start_page()
+        if restore_session:
+            self._restore_geometry()
+        else:
+            self.resize(1280, 860)
+        if build_panels:
+            self.build_panels()
+
+    def build_panels(self) -> None:
+        """Build the panels, menus and Runs dock and bring back the last session (once)."""
+        if self.panels_built:
+            return
+        self.panels_built = True
+        # Imported here, not at the top: these pull in pyqtgraph, numpy and the core, a second or more
+        # that the start page does not wait for.
+        from workbench.gui.panels.augmentation.augmentation_stack import AugmentationStack
+        from workbench.gui.panels.data_panel import DataPanel
+        from workbench.gui.panels.live_test_panel import LiveTestPanel
+        from workbench.gui.panels.model_panel import ModelPanel
+        from workbench.gui.panels.results_panel import ResultsPanel
+        from workbench.gui.panels.runs_panel import RunsPanel
+        from workbench.gui.panels.training_panel import TrainingPanel
+        from workbench.gui.project_controller import ProjectController
+        from workbench.gui.state import AppState
+        from workbench.gui.tf_loader import TensorFlowLoader
+        from workbench.gui.workers.training_controller import TrainingController
+
         self.state = AppState(self)
         self.controller = TrainingController(self)
         self.projects = ProjectController(self.state, self)
@@ -54,14 +85,10 @@ class MainWindow(QMainWindow):
         self.results_panel = ResultsPanel(self.state)
         self.test_panel = LiveTestPanel(self.state)
         self.runs_panel = RunsPanel()
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("mainTabs")
-        self.tabs.setDocumentMode(True)
         for panel, title in ((self.data_panel, "1  Data"), (self.model_panel, "2  Model"),
                              (self.augmentation_stack, "3  Augmentation"), (self.training_panel, "4  Training"),
                              (self.results_panel, "5  Results"), (self.test_panel, "6  Test")):
             self.tabs.addTab(panel, title)
-        self.setCentralWidget(self.tabs)
         self.runs_dock = QDockWidget("Runs", self)
         self.runs_dock.setObjectName("runsDock")
         self.runs_dock.setWidget(self.runs_panel)
@@ -75,12 +102,23 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._wire()
         self.training_panel.runs_root = self.projects.runs_root()
-        if restore_session:
+        if self._restore_session:
             self._restore_settings()
         else:
             self._default_layout()
             self.startup_messages.append("Safe start: the last session was not restored")
         self._report_startup()
+
+    def finish_startup_when_shown(self) -> None:
+        """Build the panels and start loading TensorFlow once the start page has been painted."""
+        self._build_when_painted = True
+        self.statusBar().showMessage("Getting the panels ready…")
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().paintEvent(event)
+        if self._build_when_painted:  # the first frame is on screen once this paint is flushed
+            self._build_when_painted = False
+            QTimer.singleShot(0, self._on_first_frame_shown)
 
     # --- composition -------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -109,8 +147,18 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _wire_start_page(self) -> None:
+        page = self.start_page
+        page.draw_digit_requested.connect(self._on_draw_digit_requested)
+        page.say_digit_requested.connect(self._on_say_digit_requested)
+        page.train_on_folder_requested.connect(self._on_train_on_folder_requested)
+        page.project_chosen.connect(self._on_start_project_chosen)
+        page.run_chosen.connect(self._on_start_run_chosen)
+        page.dataset_chosen.connect(self._on_start_dataset_chosen)
+
     def _wire(self) -> None:
         self.projects.runs_changed.connect(self.runs_panel.set_runs)
+        self.projects.runs_changed.connect(self.start_page.set_runs)
         self.projects.path_changed.connect(self._on_project_path_changed)
         self.runs_panel.run_selected.connect(self._on_run_selected)
         self.runs_panel.overlays_selected.connect(self.training_panel.curves.set_overlays)
@@ -120,6 +168,51 @@ class MainWindow(QMainWindow):
         self._tf_loader.start()
 
     # --- slots -------------------------------------------------------------------------------
+    @Slot()
+    def _on_first_frame_shown(self) -> None:
+        self.statusBar().clearMessage()
+        self.build_panels()
+        self.start_background_loading()
+
+    def try_live(self, input_key: str, model_path: str) -> None:
+        """Open the Test tab's ``input_key`` input ("draw", "microphone") with the model ``model_path``."""
+        self.build_panels()  # a click that came before the panels were built
+        self.test_panel.select_model(model_path)
+        self.test_panel.tabs.setCurrentWidget(self.test_panel.inputs[input_key])
+        self.tabs.setCurrentWidget(self.test_panel)
+
+    @Slot(str)
+    def _on_draw_digit_requested(self, model_path: str) -> None:
+        self.try_live("draw", model_path)
+
+    @Slot(str)
+    def _on_say_digit_requested(self, model_path: str) -> None:
+        self.try_live("microphone", model_path)
+
+    @Slot()
+    def _on_train_on_folder_requested(self) -> None:
+        self.build_panels()
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.data_panel.choose_folder()
+
+    @Slot(str)
+    def _on_start_project_chosen(self, path: str) -> None:
+        self.build_panels()
+        if self.open_project(path):
+            self.tabs.setCurrentWidget(self.data_panel)
+
+    @Slot(str)
+    def _on_start_run_chosen(self, run_dir: str) -> None:
+        self.build_panels()
+        self.results_panel.show_run(run_dir)
+        self.tabs.setCurrentWidget(self.results_panel)
+
+    @Slot(str)
+    def _on_start_dataset_chosen(self, path: str) -> None:
+        self.build_panels()
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.data_panel.load_path(path)
+
     @Slot(str)
     def _on_tensorflow_loaded(self, message: str) -> None:
         self._tf_status.setText(message)
@@ -136,6 +229,7 @@ class MainWindow(QMainWindow):
     def _on_project_path_changed(self, path: str) -> None:
         self.setWindowTitle(f"{Path(path).stem} — CNN Workbench" if path else "CNN Workbench")
         self.training_panel.runs_root = self.projects.runs_root()
+        self.start_page.reload_recent_projects()
 
     @Slot()
     def _on_new_project(self) -> None:
@@ -161,6 +255,7 @@ class MainWindow(QMainWindow):
         self.projects.apply_to_state()
         if project.dataset and _usable_path(project.dataset):
             self.data_panel.load_path(project.dataset)
+        self.results_panel.show_latest_run(project.runs)
         return True
 
     @Slot()
@@ -211,6 +306,9 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:
+        if not self.panels_built:  # closed before the panels were built: nothing to stop or remember
+            super().closeEvent(event)
+            return
         if self.controller.running:
             if not self.ask_stop_training():
                 event.ignore()
@@ -224,7 +322,6 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue(settings_keys.WINDOW_GEOMETRY, self.saveGeometry())
         settings.setValue(settings_keys.WINDOW_STATE, self.saveState())
-        settings.setValue(settings_keys.WINDOW_TAB, self.tabs.currentIndex())
         settings.setValue(settings_keys.LAST_PROJECT, self.projects.path)
         if not self.projects.path:
             self.projects.save_session()
@@ -249,6 +346,8 @@ class MainWindow(QMainWindow):
                 return
             if session is not None and session.dataset and _exists(session.dataset):
                 self.data_panel.load_path(session.dataset)
+            if session is not None:
+                self.results_panel.show_latest_run(session.runs)
         except Exception as exc:  # noqa: BLE001 - last resort: never a window that cannot start
             _log.exception("Restoring the last session failed")
             for key in settings_keys.SESSION_KEYS:
@@ -258,19 +357,19 @@ class MainWindow(QMainWindow):
             self._startup_problem(f"The last session could not be restored ({type(exc).__name__}: {exc}); "
                                   "started without it")
 
-    def _restore_layout(self, settings: QSettings) -> None:
-        geometry = settings.value(settings_keys.WINDOW_GEOMETRY)
+    def _restore_geometry(self) -> None:
+        """The last launch's window size and place (before the window is shown)."""
+        geometry = QSettings().value(settings_keys.WINDOW_GEOMETRY)
         if not (_is_bytes(geometry) and self.restoreGeometry(QByteArray(geometry))):
             self.resize(1280, 860)
+
+    def _restore_layout(self, settings: QSettings) -> None:
+        # The window opens on the start page whatever tab was shown last: it leads everywhere.
         state = settings.value(settings_keys.WINDOW_STATE)
         if not (_is_bytes(state) and self.restoreState(QByteArray(state))):
             self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
-        tab = int(settings.value(settings_keys.WINDOW_TAB, 0) or 0)  # an int (discard_invalid checked it)
-        if 0 <= tab < self.tabs.count():
-            self.tabs.setCurrentIndex(tab)
 
     def _default_layout(self) -> None:
-        self.resize(1280, 860)
         self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
 
     def _startup_problem(self, message: str) -> None:

@@ -68,6 +68,7 @@ class ModalityWidgets:
         files_hint: added to the Files tab's prompt.
         select_hint: added to the Files tab's status once files are classified (with a detail view).
         thumbnails: samples can be shown as image thumbnails (Data examples, Results mistakes).
+        clips: Results shows a cell's samples as clips to hear, with the selected one's spectrogram.
     """
 
     name: str
@@ -82,6 +83,7 @@ class ModalityWidgets:
     files_hint: str = ""
     select_hint: str = ""
     thumbnails: bool = False
+    clips: bool = False
 
     @property
     def noun(self) -> str:
@@ -105,7 +107,7 @@ MODALITY_WIDGETS: dict[str, ModalityWidgets] = {
         file_cell=sound_cell, file_row_height=TEXT_ROW, predict_file=predict_sound_file,
         file_detail=SoundFileDetailWidget,
         files_hint=" Recordings longer than the model's clip are also read word by word.",
-        select_hint=" Select a row to see and hear what the model read.",
+        select_hint=" Select a row to see and hear what the model read.", clips=True,
     ),
     "video": ModalityWidgets(
         "video", "Video", augmentation_panel=VideoAugmentationPanel, live_inputs=(CAMERA,),

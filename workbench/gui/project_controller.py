@@ -114,6 +114,7 @@ class ProjectController(QObject):
         s, p = self._state, self.project
         image, audio, hparams = checked_choices(p, "the project")
         video = checked_video_choices(p, "the project")
+        s.forget_template_hparams()  # values edited for other templates belonged to the project before
         s.set_template(p.template)
         s.set_hparams(hparams)
         s.set_augmentation(image)

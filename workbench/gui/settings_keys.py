@@ -18,7 +18,7 @@ from PySide6.QtCore import QByteArray, QSettings
 # The main window.
 WINDOW_GEOMETRY = "window/geometry"  # QByteArray from saveGeometry()
 WINDOW_STATE = "window/state"  # QByteArray from saveState(): docks and toolbars
-WINDOW_TAB = "window/tab"  # index of the tab shown last
+WINDOW_TAB = "window/tab"  # the tab shown last, written by earlier releases (the window now opens on the start page)
 
 # Projects (ProjectController).
 LAST_PROJECT = "project/last"  # path of the project open at the last close ("" = unsaved)

@@ -34,6 +34,9 @@ class AppState(QObject):
         self.group_regex: str = ""
         self.template_id: str = "mnist_cnn"
         self.hparams: dict[str, Any] = {}
+        # The hyperparameters edited for each template chosen this session, so that switching to
+        # another template and back brings one's edits back instead of the defaults.
+        self._hparams_by_template: dict[str, dict[str, Any]] = {}
         self.augmentation = AugmentationSpec()  # for image templates
         self.audio_augmentation = AudioAugmentationSpec()  # for sound templates
         self.video_augmentation = get_modality("video").augmentation_spec()  # for video templates
@@ -49,10 +52,23 @@ class AppState(QObject):
             self.split_changed.emit(val_fraction, group_regex)
 
     def set_template(self, template_id: str) -> None:
-        if template_id != self.template_id:
-            self.template_id = template_id
-            self.template_changed.emit(template_id)
-            self._offer_template_augmentation()
+        """Choose a template; its hyperparameters become those last set for it this session (its
+        defaults, ``{}``, for one not chosen before): one template's values never carry over to another."""
+        if template_id == self.template_id:
+            return
+        self.template_id = template_id
+        remembered = dict(self._hparams_by_template.get(template_id, {}))
+        changed = remembered != self.hparams
+        self.hparams = remembered  # before template_changed: the Model panel's form reads them
+        self.template_changed.emit(template_id)
+        if changed:
+            self.hparams_changed.emit(dict(remembered))
+        self._offer_template_augmentation()
+
+    def forget_template_hparams(self) -> None:
+        """Forget the values remembered for each template (before another project's choices are set:
+        the edits of the project open until then are not its own)."""
+        self._hparams_by_template = {}
 
     def template_augmentation_default(self):
         """The chosen template's default augmentation (its recipe) as a spec, or None when it has none."""
@@ -81,6 +97,8 @@ class AppState(QObject):
             self.set_augmentation_for_template(recipe)
 
     def set_hparams(self, hparams: dict[str, Any]) -> None:
+        """The chosen template's hyperparameters (only the values that differ from its defaults)."""
+        self._hparams_by_template[self.template_id] = dict(hparams)
         if hparams != self.hparams:
             self.hparams = dict(hparams)
             self.hparams_changed.emit(dict(hparams))

@@ -4,10 +4,15 @@ from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QListWidget, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QWidget,
+)
 
+from tests.audio_helpers import write_tone_dataset
 from tests.helpers import untrainable_template
+from workbench.core.data.scan import scan_dataset
 from workbench.core.templates import get_template, list_templates
+from workbench.core.templates.size import estimate_model_size
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.state import AppState
 from workbench.gui.widgets.layer_table_widget import LayerTableWidget
@@ -91,14 +96,17 @@ def test_state_changes_update_the_form_without_echo(panel, state):
     assert received == [{"epochs": 7, "optimizer": "sgd"}]  # the form did not write back
 
 
-def test_a_project_load_keeps_only_the_new_templates_names(panel, state):
+def test_each_template_keeps_its_own_edits(panel, state):
+    state.set_template("video_cnn_lstm")  # as a project load sets them: the template, then its values
     state.set_hparams({"epochs": 4, "lstm_units": 64})
-    state.set_template("video_cnn_lstm")
     assert panel.findChild(QSpinBox, "modelHparam_lstm_units").value() == 64
-    state.set_template("mnist_cnn")  # mnist_cnn has no lstm_units: dropped, epochs kept
-    assert state.hparams == {"epochs": 4}
-    _select(panel, "simple_cnn")  # a user's choice starts from the template's defaults
+    _select(panel, "simple_cnn")  # another template starts from its own defaults
     assert state.template_id == "simple_cnn" and state.hparams == {}
+    epochs = get_template("simple_cnn").default_hparams()["epochs"]
+    assert panel.findChild(QSpinBox, "modelHparam_epochs").value() == epochs
+    _select(panel, "video_cnn_lstm")  # and back: the edits come back
+    assert state.hparams == {"epochs": 4, "lstm_units": 64}
+    assert panel.findChild(QSpinBox, "modelHparam_lstm_units").value() == 64
 
 
 def test_learning_rate_is_edited_on_a_log_scale(panel, state, qtbot):
@@ -232,3 +240,79 @@ def test_double_clicking_a_backbone_layer_chooses_where_phase_two_starts(make_wi
     qtbot.wait(50)
     assert received == [] and state.hparams == {"image_size": 64, "fine_tune_blocks": 2}
     assert not panel.findChild(QTimer, "modelSummaryDebounceTimer").isActive()
+
+
+@pytest.fixture(scope="module")
+def sound_scan(tmp_path_factory):
+    """Tones at 8 kHz: what the scan of a folder of short recordings reports."""
+    root = write_tone_dataset(tmp_path_factory.mktemp("tones") / "data", per_class=3, sample_rates=(8000,))
+    return scan_dataset(root)
+
+
+def test_with_sound_loaded_the_sound_templates_come_first_and_the_others_say_why(make_widget, state, qtbot,
+                                                                                 sound_scan):
+    panel = make_widget(ModelPanel, state, show=True)
+    note = panel.findChild(QLabel, "modelFitLabel")
+    assert not note.isVisibleTo(panel)  # mnist_cnn and no data: nothing to say
+    state.set_dataset(sound_scan.path, sound_scan)
+    audio = [s.id for s in list_templates() if s.modality == "audio"]
+    assert panel.listed_templates()[:len(audio)] == audio
+    templates = panel.findChild(QListWidget, "modelTemplateList")
+    mnist = next(templates.item(r) for r in range(templates.count())
+                 if templates.item(r).data(Qt.ItemDataRole.UserRole) == "mnist_cnn")
+    assert "needs image data" in mnist.text() and "expects image data" in mnist.toolTip()
+    header = panel.findChild(QLabel, "modelFitHeader").text()
+    assert f"For the loaded sound data: {len(audio)} templates first" in header
+    # The chosen template does not fit: said here, before Start, with a way out.
+    assert note.isVisibleTo(panel)
+    assert "expects image data" in note.text() and "sound files" in note.text()
+    switch = panel.findChild(QPushButton, "modelFitSwitchButton")
+    qtbot.wait(10)
+    qtbot.mouseClick(switch, Qt.MouseButton.LeftButton)
+    assert state.template_id in audio and not note.isVisibleTo(panel)
+    assert templates.currentItem().data(Qt.ItemDataRole.UserRole) == state.template_id
+
+
+def test_the_scan_proposes_sound_settings_accepted_with_one_click(make_widget, state, qtbot, sound_scan):
+    panel = make_widget(ModelPanel, state, show=True)  # laid out: the button is clicked where it is drawn
+    state.set_dataset(sound_scan.path, sound_scan)
+    state.set_template("audio_cnn")
+    box = panel.findChild(QGroupBox, "modelProposalBox")
+    qtbot.wait(10)  # the box's new lines laid out
+    assert box.isVisibleTo(panel)
+    facts = panel.findChild(QLabel, "modelDataFactsLabel").text()
+    assert "8,000 Hz" in facts and "Durations" in facts  # the scan's sample rates and durations
+    proposal = panel.guidance.proposal
+    assert proposal.changes["sample_rate"] == 8000 and "duration" in proposal.changes
+    assert "sample_rate 16000 → 8000" in panel.findChild(QLabel, "modelProposalLabel").text()
+    qtbot.mouseClick(panel.findChild(QPushButton, "modelProposalApplyButton"), Qt.MouseButton.LeftButton)
+    assert {k: state.hparams[k] for k in proposal.changes} == proposal.changes
+    assert panel.findChild(QSpinBox, "modelHparam_sample_rate").value() == 8000
+    assert panel.guidance.proposal.empty  # accepted: nothing left to propose
+    assert not panel.findChild(QPushButton, "modelProposalApplyButton").isVisibleTo(panel)
+
+
+def test_a_shipped_recipe_is_a_one_click_preset(make_widget, state, qtbot, sound_scan):
+    panel = make_widget(ModelPanel, state, show=True)
+    state.set_dataset(sound_scan.path, sound_scan)
+    button = panel.findChild(QPushButton, "modelRecipeButton_spoken_digits")
+    qtbot.wait(10)
+    assert button.isEnabled() and not panel.findChild(QPushButton, "modelRecipeButton_digits").isEnabled()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert state.template_id == "audio_cnn"
+    assert {k: state.hparams[k] for k in ("sample_rate", "duration", "frames", "epochs")} == \
+        {"sample_rate": 8000, "duration": 0.8, "frames": 96, "epochs": 30}
+    assert state.audio_augmentation.freq_warp == 0.1 and state.audio_augmentation.time_mask == 8
+
+
+def test_the_model_size_is_said_and_a_large_one_is_flagged(panel):
+    label = panel.findChild(QLabel, "modelSizeLabel")
+    base = {"template": "regularized_cnn", "model_name": "regularized_cnn", "input_shape": [150, 150, 3],
+            "output": "softmax", "layers": [], "phases": [], "total_params": 0, "trainable_params": 0,
+            "non_trainable_params": 0, "fine_tune": None}
+    panel._on_summary_built({**base, "size": estimate_model_size(120_000, 120_000, "adam")})
+    assert label.isVisibleTo(panel) and label.property("messageKind") == "info"
+    assert "120 k parameters" in label.text() and "MB" in label.text()
+    panel._on_summary_built({**base, "size": estimate_model_size(44_900_000, 44_900_000, "adam")})
+    assert label.property("messageKind") == "warning"
+    assert "44.9 M parameters" in label.text() and "539 MB" in label.text() and "Large model" in label.text()

@@ -208,3 +208,39 @@ def test_sample_loader_reads_npz_ids_and_relative_paths(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "data")  # training ran elsewhere: resolve through the dataset path
     assert loader.resolve(relative, str(data), "data") == data / "a" / "a_000.png"
     assert loader.load(relative, str(data), "data").shape == (28, 28)
+
+
+def test_a_sound_models_cell_lists_its_clips_to_hear_and_see(panel, qtbot, tmp_path):
+    """A sound model's mistakes are clips: listed most confident first, the first shown as the model
+    read it (spectrogram, probabilities) with Play — not a hidden list."""
+    import json
+
+    from tests.hardware.spoken_digits import FSDD, recording, require_model
+    from workbench.core.sidecar import sidecar_path
+
+    model = require_model()
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(model, run / "model.keras")
+    shutil.copy(sidecar_path(model), run / "model.json")
+    recording("3/3_george_1.wav")
+    names = [str(d) for d in range(10)]
+    matrix = [[5 if t == p else 0 for p in range(10)] for t in range(10)]
+    matrix[3][8] = 2
+    mistakes = [{"sample": str(FSDD / "3" / f"3_george_{i}.wav"), "true": "3", "predicted": "8", "confidence": c}
+                for i, c in ((2, 0.55), (1, 0.91))]
+    (run / "evaluation.json").write_text(json.dumps({
+        "class_names": names, "accuracy": 0.96, "top_k_accuracy": 1.0, "macro_f1": 0.96, "num_samples": 52,
+        "top_k": 3, "confusion_matrix": matrix, "per_class": [], "misclassified": mistakes,
+        "num_misclassified": 2}))
+    assert panel.show_run(str(run))
+    panel.show()
+    clips = panel.cell_clips()
+    with qtbot.waitSignal(clips.clip_shown, timeout=JOB_TIMEOUT_MS) as shown:
+        panel.show_cell(3, 8)
+    assert clips.isVisible() and clips.clips.count() == 2
+    assert clips.clips.item(0).text().startswith("3_george_1.wav   3→8 91%")  # most confident first
+    assert shown.args == [mistakes[1]["sample"]]
+    assert clips.detail.view.image() is not None and clips.detail.sound()[0].size > 0
+    panel.show_cell(3, 3)  # the diagonal: nothing to hear
+    assert not clips.isVisible() and clips.clips.count() == 0

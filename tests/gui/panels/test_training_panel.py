@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton
 
 from demos.fake_training_controller import FakeTrainingController
 from tests.gui.stop_timing import StopTiming
+from tests.audio_helpers import write_tone_dataset
 from tests.helpers import write_image_dataset
 from workbench.core.data.scan import scan_dataset
 from workbench.gui.panels.training_panel import TrainingPanel
@@ -177,3 +178,47 @@ def test_a_run_in_two_phases_marks_where_fine_tuning_begins(make_panel, qtbot):
     with qtbot.waitSignal(fake.finished, timeout=10_000):
         assert panel.start()
     assert panel.curves.phase_markers() == []
+
+
+def test_start_is_disabled_with_the_reason_until_the_template_fits_the_data(make_panel, controller, qtbot, tmp_path):
+    panel = make_panel(controller)
+    start, reason = _child(panel, QPushButton, "trainStartButton"), _child(panel, QLabel, "trainStartBlockedLabel")
+    assert not start.isEnabled() and "Choose a dataset" in reason.text()
+    sounds = write_tone_dataset(tmp_path / "sounds", per_class=2)
+    panel._state.set_dataset(str(sounds), scan_dataset(sounds))  # simple_cnn is chosen: an image template
+    assert not start.isEnabled() and reason.isVisibleTo(panel)
+    assert "expects image data" in reason.text() and "sound files" in reason.text()
+    assert "expects image data" in start.toolTip()
+    assert _child(panel, QLabel, "trainStatusLabel").text().startswith("Not ready")  # not "Ready."
+    assert panel.start() is False and not controller.running  # refused before any thread starts
+    panel._state.set_template("audio_cnn")
+    assert start.isEnabled() and not reason.isVisibleTo(panel)
+
+
+def test_after_the_last_batch_the_panel_says_evaluating_and_saving(make_panel, qtbot):
+    fake = FakeTrainingController(steps_per_epoch=3)
+    panel = make_panel(fake, epochs=2)
+    panel._state.dataset_path = "synthetic"
+    status, eta = _child(panel, QLabel, "trainStatusLabel"), _child(panel, QLabel, "trainEtaLabel")
+    shown = []
+    fake.stage_started.connect(lambda stage: shown.append((stage["stage"], status.text(), eta.text())))
+    with qtbot.waitSignal(fake.finished, timeout=10_000):
+        assert panel.start()
+    assert ("evaluating", "Evaluating the best model on the 24 validation samples…", "evaluating") in shown
+    assert shown[-1][0] == "saving" and shown[-1][1].startswith("Saving") and "left" not in shown[-1][2]
+    assert any(text.startswith("Validating epoch 1/2") for _, text, _ in shown)
+    assert "Evaluating the best model" in _child(panel, QPlainTextEdit, "trainLog").toPlainText()
+
+
+def test_another_dataset_or_template_clears_the_previous_runs_figures(make_panel, qtbot):
+    fake = FakeTrainingController(steps_per_epoch=3)
+    panel = make_panel(fake, epochs=1)
+    panel._state.dataset_path = "synthetic"
+    with qtbot.waitSignal(fake.finished, timeout=10_000):
+        assert panel.start()
+    status = _child(panel, QLabel, "trainStatusLabel")
+    assert status.text().startswith("Completed after 1 epoch(s)")
+    panel._state.set_template("mnist_cnn")
+    assert status.text() == "Ready." and panel.curves.point_counts() == {"batch": 0, "epoch": 0}
+    assert _child(panel, QProgressBar, "trainProgressBar").value() == 0
+    assert _child(panel, QLabel, "trainEpochLabel").text() == "Epoch —"

@@ -43,6 +43,18 @@ class AudioModality:
 
         return audio_statistics(infos)
 
+    def describe_files(self, stats: dict[str, Any] | None, infos: list[dict[str, Any]]) -> list[str]:
+        """Lines on the clips' sample rates and durations (for the Model panel and ``workbench scan``)."""
+        from workbench.core.audio.proposal import describe_sound_files
+
+        return describe_sound_files(stats, infos)
+
+    def propose_hparams(self, infos: list[dict[str, Any]], spec, hp: dict[str, Any]):
+        """Sample rate, clip length and frames these clips suggest (see :mod:`workbench.core.audio.proposal`)."""
+        from workbench.core.audio.proposal import propose_sound_hparams
+
+        return propose_sound_hparams(infos, spec, hp)
+
     def fit_warnings(self, infos: list[dict[str, Any]], input_shape: tuple[int, ...],
                      preprocessing: dict[str, Any]) -> list[str]:
         """What a model of ``input_shape`` does to these files: clips longer than its clip are cropped."""

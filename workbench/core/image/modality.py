@@ -33,11 +33,30 @@ class ImageModality:
                 return "empty file", None
         except OSError as exc:
             return (exc.strerror or type(exc).__name__), None
-        _, problem = decode_image(path)
-        return (None if problem is None else getattr(problem, "reason", str(problem))), None
+        array, problem = decode_image(path)
+        if problem is not None:
+            return getattr(problem, "reason", str(problem)), None
+        # The decode is done anyway: its size is free, and proposes an input size (core.templates.proposal).
+        return None, {"width": int(array.shape[1]), "height": int(array.shape[0]),
+                      "channels": int(array.shape[2]) if array.ndim == 3 else 1}
 
     def file_statistics(self, infos: list[dict[str, Any]]) -> dict[str, Any] | None:
-        return None
+        """Widths and heights (min / median / max, pixels), the channel counts and the commonest sizes."""
+        from workbench.core.image.sizes import image_statistics
+
+        return image_statistics(infos)
+
+    def describe_files(self, stats: dict[str, Any] | None, infos: list[dict[str, Any]]) -> list[str]:
+        """Lines on the images' sizes and colour (for the Model panel and ``workbench scan``)."""
+        from workbench.core.image.sizes import describe_image_files
+
+        return describe_image_files(stats, infos)
+
+    def propose_hparams(self, infos: list[dict[str, Any]], spec, hp: dict[str, Any]):
+        """The input size these images suggest for ``spec`` (see :mod:`workbench.core.image.sizes`)."""
+        from workbench.core.image.sizes import propose_image_hparams
+
+        return propose_image_hparams(infos, spec, hp)
 
     def load_file(self, path: str | Path, input_shape: tuple[int, ...], preprocessing: dict[str, Any]) -> np.ndarray:
         from workbench.core.image.io import load_image_for_model

@@ -163,6 +163,17 @@ class TemplateSpec:
     #: For templates trained in several phases (transfer learning: the head, then the top blocks): the
     #: phases as dicts of :class:`~workbench.core.training.config.Phase` fields. None = one phase.
     phases_from_hparams: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
+    #: Values of hyperparameters added after a record was written: what a saved run's hyperparameters
+    #: meant without them (regularized_cnn flattened before it had ``pooling``). See :meth:`recorded_hparams`.
+    legacy_hparams: dict[str, Any] = field(default_factory=dict)
+
+    def recorded_hparams(self, recorded: dict[str, Any] | None) -> dict[str, Any]:
+        """A saved run's full hyperparameters (a sidecar's) with the names added since filled in as they
+        were then, so a default changed later does not change what an old run means."""
+        recorded = dict(recorded or {})
+        if not recorded:
+            return recorded
+        return {**{k: v for k, v in self.legacy_hparams.items() if k not in recorded}, **recorded}
 
     def __post_init__(self) -> None:
         from workbench.core.modality import modality_names

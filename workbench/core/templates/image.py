@@ -27,7 +27,10 @@ def build_regularized_cnn(num_classes: int, input_shape, hp):
         x = keras.layers.BatchNormalization(name=f"bn{block}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool{block}")(x)
         x = maybe_dropout(x, hp["conv_dropout"], f"dropout{block}")
-    x = keras.layers.Flatten(name="flatten")(x)
+    if hp["pooling"] == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    else:  # the article's: on a 150×150 input, 37×37×64 values into 512 units (44.9 M weights)
+        x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(512, activation="relu", name="dense1")(x)
     x = keras.layers.BatchNormalization(name="bn_dense")(x)
     x = maybe_dropout(x, hp["dropout"], "dropout_dense")
@@ -40,16 +43,22 @@ _RGB = {"kind": "image", "color_mode": "rgb", "value_range": [0, 255], "rescale"
 REGULARIZED_CNN = TemplateSpec(
     id="regularized_cnn",
     title="Regularised image CNN (batch norm + dropout)",
-    description="Two Conv-BatchNorm-MaxPool-Dropout blocks and a 512-unit dense layer with batch norm and "
-    "dropout, for small colour photo datasets (cats vs dogs and the like).",
+    description="Two Conv-BatchNorm-MaxPool-Dropout blocks, global average pooling and a 512-unit dense layer "
+    "with batch norm and dropout, for small colour photo datasets (cats vs dogs and the like). pooling=flatten "
+    "is the article's Flatten→Dense: 44.9 M weights on 150×150 photos, a 539 MB checkpoint.",
     modality="image",
     input_shape=(150, 150, 3),
     builder=build_regularized_cnn,
     hyperparameters=training_hyperparameters(epochs=20, batch_size=32, learning_rate=1e-3, dropout=0.5)
     + (
         HyperParameter("conv_dropout", 0.25, "float", "Dropout after each convolution block.", 0.0, 0.9),
+        HyperParameter("pooling", "avg", "choice", "How the last feature map reaches the dense layer: global "
+                       "average pooling (64 values), or flatten (every position: 44.9 M weights at 150×150).",
+                       choices=HEAD_POOLING),
     ),
     preprocessing=_RGB,
+    # Runs recorded before "pooling" existed flattened (a resumed one keeps its saved model's layers).
+    legacy_hparams={"pooling": "flatten"},
 )
 
 

@@ -136,7 +136,8 @@ def summarize_template(template_id: str, num_classes: int, input_shape: tuple[in
     """Build the template's model (what ``train`` would build) and describe it with the run's phases.
 
     Returns :func:`summarize_model`'s dict with ``"template"``, ``"num_classes"``, ``"input_shape"``
-    and ``"output"`` ("softmax" or "sigmoid") added; ``phases`` lists the run's phases (one, "train",
+    and ``"output"`` ("softmax" or "sigmoid") added, and ``"size"``
+    (:func:`~workbench.core.templates.size.estimate_model_size`: parameters, MB, a warning); ``phases`` lists the run's phases (one, "train",
     for a template without phases). For a template with ``fine_tune_blocks`` (phase 2 unfreezes the top
     blocks of its backbone) each backbone row's ``block`` is the ``fine_tune_blocks`` value from which
     phase 2 trains it (1 = the top block), and ``"fine_tune"`` is ``{"hyperparameter", "blocks" (how
@@ -159,6 +160,11 @@ def summarize_template(template_id: str, num_classes: int, input_shape: tuple[in
         "output": "sigmoid" if spec.uses_sigmoid(num_classes) else "softmax",
         **summarize_model(model, phases),
     }
+    from workbench.core.templates.size import estimate_model_size
+
+    # The checkpoints keep the optimizer's slots of the weights that train (the most in any phase).
+    trained = max([p["trainable_params"] for p in summary["phases"]] or [summary["trainable_params"]])
+    summary["size"] = estimate_model_size(summary["total_params"], trained, hp["optimizer"])
     blocks = fine_tune_block_layers(spec, hp)
     summary["fine_tune"] = None
     if blocks:

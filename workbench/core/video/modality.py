@@ -63,6 +63,17 @@ class VideoModality:
             "frame_sizes": dict(sorted(sizes.items(), key=lambda kv: -kv[1])),
         }
 
+    def describe_files(self, stats: dict[str, Any] | None, infos: list[dict[str, Any]]) -> list[str]:
+        """Lines on the clips' durations, frame rates and frame sizes (for the Model panel)."""
+        if not stats or not stats.get("files"):
+            return []
+        rates = ", ".join(f"{rate} fps ×{n:,}" for rate, n in (stats.get("frame_rates") or {}).items())
+        sizes = ", ".join(f"{size.replace('x', '×')} ×{n:,}" for size, n in
+                          list((stats.get("frame_sizes") or {}).items())[:3])
+        return [f"{stats['files']:,} clips at {rates}; frames {sizes}.",
+                f"Durations {stats['duration_min']:.2f} s to {stats['duration_max']:.2f} s "
+                f"(median {stats['duration_median']:.2f} s), {stats['frames_min']}–{stats['frames_max']} frames."]
+
     def fit_warnings(self, infos: list[dict[str, Any]], input_shape: tuple[int, ...],
                      preprocessing: dict[str, Any]) -> list[str]:
         """What a model of ``input_shape`` does to these clips: clips with fewer frames than it reads

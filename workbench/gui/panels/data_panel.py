@@ -63,6 +63,9 @@ class DataPanel(QWidget):
         self._suggested_regex: str | None = None
         self._suggested_path = ""
         self._declined_path = ""
+        # The dataset the group regex in the field was written for: another dataset's regex is cleared
+        # when a new one loads. None: the next dataset to load (typed before one, or a project's own).
+        self._regex_dataset: str | None = None
         self._recording_split = False  # True while this panel writes the split to the state
         self.scan_runner = TaskRunner("dataScanThread", self)
         self._split_runner = TaskRunner("dataSplitThread", self)
@@ -107,6 +110,10 @@ class DataPanel(QWidget):
                         "not mounted). Choose the dataset again.", "error")
             return
         self._start_job(path, None)
+
+    def choose_folder(self) -> None:
+        """Ask for a dataset folder (the folder dialog) and scan it."""
+        self._on_choose_folder_clicked()
 
     def cancel_scan(self) -> None:
         """Stop the running scan; the previously loaded dataset (if any) stays selected."""
@@ -200,7 +207,10 @@ class DataPanel(QWidget):
         if self._state.scan is not loaded.report:
             self._state.set_dataset(loaded.path, loaded.report)
         if loaded.scanned:
+            self._drop_other_datasets_group_regex(loaded.path)
             self._offer_group_regex(loaded)
+        else:  # a project's dataset: the regex came with it
+            self._regex_dataset = loaded.path
         self._record_split(self._val_spin.value(), self._regex_edit.text())  # records a suggestion too
         recent_datasets.remember(loaded.path)
         self._reload_recent()
@@ -233,6 +243,7 @@ class DataPanel(QWidget):
     def _on_split_changed(self, val_fraction: float, group_regex: str) -> None:
         if not self._recording_split:
             self._forget_suggestion()  # a project's (or a new project's) split: the regex is no longer ours
+            self._regex_dataset = None  # it goes with the dataset the project loads next
         if abs(self._val_spin.value() - val_fraction) < 1e-9 and self._regex_edit.text() == group_regex:
             return
         with QSignalBlocker(self._val_spin), QSignalBlocker(self._regex_edit):
@@ -242,7 +253,11 @@ class DataPanel(QWidget):
 
     @Slot(str)
     def _on_regex_edited(self, text: str) -> None:
-        if self._suggested_regex is not None and text.strip() != self._suggested_regex:
+        # Typed for the dataset being scanned, else the one shown (none yet: the next one).
+        self._regex_dataset = (self._scan_path if self._scanning else self._state.dataset_path) or None
+        if self._suggested_regex is None:
+            set_message(self._regex_note, "", "info")  # a note on a cleared regex is old news now
+        elif text.strip() != self._suggested_regex:
             self._declined_path = self._suggested_path  # cleared or changed: not offered again for it
             self._forget_suggestion()
 
@@ -285,6 +300,19 @@ class DataPanel(QWidget):
         set_message(self._status_label, f"Scanning {path}…" if report is None else "", "info")
         self.scan_runner.submit(partial(data_jobs.load_dataset, path, report,
                                         thumbnail_modalities=thumbnail_modalities()))
+
+    def _drop_other_datasets_group_regex(self, path: str) -> None:
+        """Clear a group regex written for another dataset: its file names say nothing of this one's
+        (a video folder's regex fails on spoken digits). A suggestion for ``path`` may follow."""
+        owner, self._regex_dataset = self._regex_dataset, path
+        text = self._regex_edit.text().strip()
+        if owner is None or owner == path or not text or text == self._suggested_regex:
+            return  # nothing written for another dataset (a suggestion of ours: _offer_group_regex decides)
+        with QSignalBlocker(self._regex_edit):
+            self._regex_edit.clear()
+        self._forget_suggestion()
+        set_message(self._regex_note, f"The group regex written for {Path(owner).name} was cleared: a new "
+                    "dataset starts with a random split by class.", "info")
 
     def _offer_group_regex(self, loaded: data_jobs.LoadedDataset) -> None:
         """Fill in the group regex the file names suggest, when the field is empty (or still holds an
@@ -339,7 +367,7 @@ class DataPanel(QWidget):
             self._path_label.setText("No dataset chosen yet: pick a folder with one sub-folder per class, "
                                      "an .npz file, or drop one here.")
             self._counts.clear()
-            self._thumbnails.clear("No images yet.")
+            self._thumbnails.clear("Example images of each class appear here once a dataset is loaded.")
             set_message(self._warnings_label, "", "warning")
             self._unreadable_box.hide()
             return

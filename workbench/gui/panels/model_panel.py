@@ -6,6 +6,11 @@ building imports TensorFlow, which takes seconds the first time — with the dat
 the template's input shape and the current hyperparameters, so it is the model ``train`` will build.
 Rebuilds are debounced: dragging a spin box costs one build, not one per step.
 
+With a dataset loaded the list shows the templates that fit it first and says why the others do not
+(:func:`workbench.core.templates.fit.template_fit`); above the form, :class:`ModelGuidance` shows what
+the scan found, the settings it proposes and the shipped recipes. Under the summary, the model's
+parameter count and the size of its checkpoint (with the optimizer's state), with a warning when large.
+
 For a transfer template, double-clicking a backbone layer in the table sets ``fine_tune_blocks`` so
 that phase 2 trains from that layer's block up: through the form's own field, as a user's edit, so
 the state (and the project) records it and the table is rebuilt with the new phase 2.
@@ -17,12 +22,18 @@ import functools
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (
     QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
     QSplitter, QVBoxLayout, QWidget,
 )
 
+from workbench.core.modality import get_modality
 from workbench.core.templates import get_template, list_templates
+from workbench.core.templates.fit import rank_templates
+from workbench.core.templates.size import size_line
+from workbench.gui.panels.model_guidance import ModelGuidance
+from workbench.gui.panels.panel_widgets import message_label, set_message
 from workbench.gui.state import AppState
 from workbench.gui.widgets.hyperparameter_form_widget import HyperParameterFormWidget
 from workbench.gui.widgets.layer_table_widget import LayerTableWidget
@@ -68,13 +79,14 @@ class ModelPanel(QWidget):
         self._list.setAccessibleName("Model templates")
         self._list.setWordWrap(True)
         self._list.setSpacing(2)
-        for spec in list_templates():
-            cannot = "" if spec.can_train else " · cannot train yet"
-            item = QListWidgetItem(f"{spec.title}\n{spec.modality} · input {_shape_text(spec.input_shape)}{cannot}")
-            item.setData(Qt.ItemDataRole.UserRole, spec.id)
-            item.setToolTip(spec.description if spec.can_train else f"{spec.description}\n\n{spec.train_unavailable}.")
-            self._list.addItem(item)
+        self._list_header = message_label("modelFitHeader", "Which templates fit the data")
+        self._fill_list()
         self._list.currentItemChanged.connect(self._on_template_selected)
+        list_column = QWidget(self)
+        list_layout = QVBoxLayout(list_column)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addWidget(self._list_header)
+        list_layout.addWidget(self._list, 1)
 
         self._title = QLabel(self)
         self._title.setObjectName("modelTemplateTitle")
@@ -119,12 +131,17 @@ class ModelPanel(QWidget):
         middle_layout.addWidget(self._title)
         middle_layout.addWidget(self._description)
         middle_layout.addWidget(self._unavailable)
+        self._guidance = ModelGuidance(state, middle)
+        middle_layout.addWidget(self._guidance)
         middle_layout.addWidget(form_box, 1)
 
         self._summary_status = QLabel(self)
         self._summary_status.setObjectName("modelSummaryStatus")
         self._summary_status.setAccessibleName("Model summary status")
         self._summary_status.setWordWrap(True)
+        # Parameters and checkpoint size before any training (a Flatten→Dense on a large map made 539 MB).
+        self._size_label = message_label("modelSizeLabel", "Model size: parameters and megabytes")
+        self._size_label.hide()
         self._layers = LayerTableWidget(self)
         self._layers.setObjectName("modelLayerTable")
         self._layers.setAccessibleName("Model layers: output shapes, parameters and what trains in each phase")
@@ -141,10 +158,11 @@ class ModelPanel(QWidget):
         status_row.addWidget(self._summary_status, 1)
         status_row.addWidget(self._open_model_button, 0, Qt.AlignmentFlag.AlignTop)
         summary_layout.addLayout(status_row)
+        summary_layout.addWidget(self._size_label)
         summary_layout.addWidget(self._layers, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self._list)
+        splitter.addWidget(list_column)
         splitter.addWidget(middle)
         splitter.addWidget(summary_box)
         splitter.setStretchFactor(0, 2)
@@ -186,6 +204,14 @@ class ModelPanel(QWidget):
     def form(self) -> HyperParameterFormWidget:
         return self._form
 
+    @property
+    def guidance(self) -> ModelGuidance:
+        return self._guidance
+
+    def listed_templates(self) -> list[str]:
+        """The template ids in the order the list shows them (those that fit the data first)."""
+        return [self._list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self._list.count())]
+
     def num_classes(self) -> tuple[int, str]:
         """The class count the summary is built for, and a note on where it comes from."""
         scan = self._state.scan
@@ -203,6 +229,39 @@ class ModelPanel(QWidget):
         self._runner.shutdown(30_000)
 
     # --------------------------------------------------------------------------------- private
+    def _fill_list(self) -> None:
+        """One item per template, those that fit the loaded data first; the others greyed with the reason."""
+        scan = self._state.scan
+        self._list.blockSignals(True)  # rebuilding the list is not a user's choice
+        try:
+            self._list.clear()
+            dimmed = QBrush(self._list.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+            for fit in rank_templates(scan):
+                spec = get_template(fit.template)
+                cannot = "" if spec.can_train else " · cannot train yet"
+                lines = [spec.title, f"{spec.modality} · input {_shape_text(spec.input_shape)}{cannot}"]
+                tip = spec.description if spec.can_train else f"{spec.description}\n\n{spec.train_unavailable}."
+                if not fit.fits and spec.can_train:
+                    lines.append(f"✖ needs {get_modality(spec.modality).noun} data")
+                    tip = f"{fit.reason}\n\n{tip}"
+                item = QListWidgetItem("\n".join(lines))
+                item.setData(Qt.ItemDataRole.UserRole, spec.id)
+                item.setToolTip(tip)
+                if not fit.fits:
+                    item.setForeground(dimmed)
+                self._list.addItem(item)
+        finally:
+            self._list.blockSignals(False)
+        self._select_in_list(self._state.template_id)
+        fitting = sum(1 for f in rank_templates(scan) if f.fits)
+        modality = getattr(scan, "modality", None)
+        if modality is None:
+            set_message(self._list_header, "")
+        else:
+            noun = get_modality(modality).noun
+            set_message(self._list_header, f"For the loaded {noun} data: {fitting} template{'s' * (fitting != 1)} "
+                                           "first; the greyed ones need other data (hover for why).")
+
     def _select_in_list(self, template_id: str) -> None:
         self._list.blockSignals(True)  # selecting to mirror the state is not a user choice
         try:
@@ -225,9 +284,8 @@ class ModelPanel(QWidget):
         template_id = current.data(Qt.ItemDataRole.UserRole)
         if template_id == self._state.template_id:
             return
-        # A new template starts from its own defaults (VGG16 wants a smaller learning rate than a
-        # digit CNN); clearing first also keeps the old template's extra names out of the new one.
-        self._state.set_hparams({})
+        # The state gives each template its own values (its defaults the first time: VGG16 wants a
+        # smaller learning rate than a digit CNN), and brings one's edits back on returning to it.
         self._state.set_template(template_id)
 
     @Slot(str)
@@ -262,6 +320,7 @@ class ModelPanel(QWidget):
 
     @Slot(object)
     def _on_dataset_changed(self, _scan) -> None:
+        self._fill_list()
         self._schedule_summary()
 
     @Slot(dict)
@@ -327,12 +386,22 @@ class ModelPanel(QWidget):
                        if len(phases) > 1 else "")
             self._summary_status.setText(
                 f"{summary['model_name']}: input {shape}, {output} output. {note}{trained}")
+        self._show_size(summary.get("size"))
         self._layers.set_summary(summary)
         self.summary_shown.emit(summary)
+
+    def _show_size(self, size: dict | None) -> None:
+        if not size:
+            set_message(self._size_label, "")
+            return
+        warning = size.get("warning") or ""
+        set_message(self._size_label, size_line(size) + (f"\n{warning}" if warning else ""),
+                    "warning" if warning else "info")
 
     @Slot(str)
     def _on_summary_failed(self, message: str) -> None:
         self._tensorflow_loaded = True
         self._summary = None
+        self._show_size(None)
         self._layers.clear()
         self._summary_status.setText(f"Could not show the model: {message}")

@@ -26,6 +26,7 @@ from workbench.core.export import default_export_path
 from workbench.core.sidecar import read_sidecar
 from workbench.core.training.runfolder import run_status
 from workbench.gui.modality_widgets import widgets_for
+from workbench.gui.panels.cell_clips_widget import CellClipsWidget
 from workbench.gui.panels.results_jobs import (
     EXPORT_CHOICES, MAX_THUMBNAILS, SampleImageLoader, caption, cell_samples, evaluate_job, export_job,
     gradcam_samples_job, parity_text,
@@ -39,6 +40,9 @@ from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
 
 ERROR_STYLE = "QLabel { color: #c62828; }"
+NO_MODEL_MESSAGE = ("No model yet.\n\nTrain one (4 Training), open a saved model (Open model… above) or pick a "
+                    "run in the Runs list: its confusion matrix appears here, and a click on a cell shows the "
+                    "samples behind it.")
 RUNNER_SHUTDOWN_MS = 60_000  # an export may be inside the TFLite converter; never destroy a running thread
 
 
@@ -90,7 +94,7 @@ class ResultsPanel(QWidget):
         self._export_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._export_status.hide()
 
-        self._heading = self._label("resultsHeading", "Model shown", "No model yet: train one, or open a saved model.")
+        self._heading = self._label("resultsHeading", "Model shown", "")  # the matrix's place says what to do
         self._heading.setWordWrap(True)
         self._accuracy = self._label("resultsAccuracyLabel", "Accuracy", "")
         self._top_k = self._label("resultsTopKLabel", "Top-k accuracy", "")
@@ -104,6 +108,7 @@ class ResultsPanel(QWidget):
         self._matrix = ConfusionMatrixWidget(self)
         self._matrix.setObjectName("resultsConfusionMatrix")
         self._matrix.cell_clicked.connect(self._on_cell_clicked)
+        self._matrix.set_empty_message(NO_MODEL_MESSAGE)
         self._per_class = PerClassTableWidget(self)
         self._per_class.setObjectName("resultsPerClassTable")
 
@@ -118,6 +123,9 @@ class ResultsPanel(QWidget):
         self._sample_list.setAccessibleName("Misclassified sample files")
         self._sample_list.setMaximumHeight(120)
         self._sample_list.hide()
+        # Sound: the clips with the selected one's spectrogram, probabilities and Play.
+        self._clips = CellClipsWidget(self._models, self)
+        self._clips.hide()
         self._gradcam = QCheckBox("Grad-CAM", self)
         self._gradcam.setObjectName("resultsGradCamToggle")
         self._gradcam.setAccessibleName("Show Grad-CAM heat maps on the samples")
@@ -169,7 +177,7 @@ class ResultsPanel(QWidget):
         splitter.addWidget(self._per_class)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        samples = QGroupBox("Samples of the selected cell", self)
+        samples = self._samples_box = QGroupBox("Samples of the selected cell", self)
         samples_layout = QVBoxLayout(samples)
         note_row = QHBoxLayout()
         note_row.addWidget(self._sample_note, 1)
@@ -177,6 +185,7 @@ class ResultsPanel(QWidget):
         samples_layout.addLayout(note_row)
         samples_layout.addWidget(self._thumbnails)
         samples_layout.addWidget(self._sample_list)
+        samples_layout.addWidget(self._clips, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(actions)
         layout.addWidget(self._export_status)
@@ -184,6 +193,7 @@ class ResultsPanel(QWidget):
         layout.addLayout(metrics)
         layout.addWidget(splitter, 1)
         layout.addWidget(samples)
+        self._show_figures(False)
 
     # ----------------------------------------------------------------------------------- public
     @property
@@ -208,6 +218,14 @@ class ResultsPanel(QWidget):
         model = path if path.suffix == ".keras" else path / "model.keras"
         return self.open_model(str(model))
 
+    def show_latest_run(self, run_dirs: list[str]) -> bool:
+        """Show the newest of a project's runs that saved a model (the last listed: runs are listed
+        as they finish); False when none did. What a reopened project or session shows first."""
+        for run_dir in reversed(run_dirs):
+            if (Path(run_dir) / "model.keras").is_file():
+                return self.show_run(run_dir)
+        return False
+
     def open_model(self, model_path: str) -> bool:
         """Show a saved model; without an evaluation next to it, offer to evaluate on the dataset."""
         model = Path(model_path)
@@ -225,6 +243,8 @@ class ResultsPanel(QWidget):
             except WorkbenchError as exc:  # the model is fine: open it, say why no figures are shown
                 damaged = f"{exc} — evaluate it again. "
         self._runners["evaluate"].cancel()  # an evaluation of the previous model must not land on this one
+        self._show_status("")  # the previous model's export line or error says nothing of this one
+        self._matrix.clear_selection()
         self._model_path, self._sidecar = model, sidecar
         metrics = sidecar.get("final_metrics", {})
         status, epochs = sidecar.get("status", "?"), metrics.get("epochs_run", "?")
@@ -274,7 +294,7 @@ class ResultsPanel(QWidget):
             self._matrix.select_cell(true_index, predicted_index)  # the frame follows a cell chosen in code too
         self._runners["samples"].cancel()  # thumbnails of the previously clicked cell arrive too late
         self._thumbnails.clear()
-        self._sample_list.clear()
+        self._clear_sample_files()
         if true_index == predicted_index:
             self._sample_note.setText(f"{count} sample(s) of “{true_name}” were predicted correctly. Only "
                                       "misclassified samples are listed: click a cell off the diagonal.")
@@ -301,18 +321,36 @@ class ResultsPanel(QWidget):
             else:
                 self._runners["samples"].submit(functools.partial(self._loader.load_many, shown, dataset_path,
                                                                   scan_path))
+        elif widgets_for(self._sidecar.get("modality")).clips:
+            self._clips.set_model(str(self._model_path), list(names), *self._samples_root)
+            self._clips.show_samples(shown)
+            self._clips.show()
+            self.samples_shown.emit(len(shown))
         else:
             for sample in shown:
                 self._sample_list.addItem(f"{Path(str(sample['sample'])).name}   {caption(sample)}")
                 self._sample_list.item(self._sample_list.count() - 1).setToolTip(str(sample["sample"]))
+            self._sample_list.show()
             self.samples_shown.emit(len(shown))
 
     def shutdown(self) -> None:
         """End the background threads (the main window calls this on close)."""
         for runner in self._runners.values():
             runner.shutdown(RUNNER_SHUTDOWN_MS)
+        self._clips.shutdown()
+
+    def cell_clips(self) -> CellClipsWidget:
+        """The sound clips of the selected cell (shown for sound models)."""
+        return self._clips
 
     # --------------------------------------------------------------------------------- private
+    def _clear_sample_files(self) -> None:
+        """Empty (and hide) the file list and the clips of the previous cell."""
+        self._sample_list.clear()
+        self._sample_list.hide()
+        self._clips.clear()
+        self._clips.hide()
+
     def _show_status(self, text: str, error: bool = False) -> None:
         self._export_status.setStyleSheet(ERROR_STYLE if error else "")
         self._export_status.setText(text)
@@ -336,10 +374,12 @@ class ResultsPanel(QWidget):
                                  else "Best epoch —")
         self._heading.setToolTip(f"Evaluated on {source}")
         self._runners["samples"].cancel()
+        self._matrix.clear_selection()  # a cell of another evaluation
         self._matrix.set_matrix(evaluation["confusion_matrix"], names)
+        self._show_figures(True)
         self._per_class.set_rows(evaluation.get("per_class", []))
         self._thumbnails.clear()
-        self._sample_list.clear()
+        self._clear_sample_files()
         self._sample_note.setText(f"Evaluated on {source}. Click a cell of the confusion matrix to see its "
                                   "misclassified samples.")
         self.evaluation_shown.emit(str(self._model_path))
@@ -349,11 +389,19 @@ class ResultsPanel(QWidget):
         self._runners["samples"].cancel()
         for label in (self._accuracy, self._top_k, self._macro_f1, self._best_epoch):
             label.clear()
+        self._matrix.set_empty_message(note)
         self._matrix.set_matrix(np.zeros((0, 0)), [])
+        self._show_figures(False)
         self._per_class.setRowCount(0)
         self._thumbnails.clear()
-        self._sample_list.clear()
+        self._clear_sample_files()
         self._sample_note.setText(note)
+
+    def _show_figures(self, shown: bool) -> None:
+        """The per-class table and the samples only with an evaluation; the matrix's place says what
+        to do without one."""
+        self._per_class.setVisible(shown)
+        self._samples_box.setVisible(shown)
 
     @Slot()
     def _on_open_clicked(self) -> None:

@@ -5,6 +5,11 @@ The panel only talks to a :class:`TrainingController`: Start turns the shared st
 ``TrainConfig`` and hands it over; every figure shown arrives through the controller's signals,
 received by ``@Slot`` methods here (queued onto the GUI thread, never lambdas). Nothing in this
 panel blocks: Stop sets the cancel flag and the UI waits for ``finished``.
+
+Start stays disabled, with the reason beside it, until there is a dataset and the template fits it
+(:func:`workbench.core.templates.fit.template_fit`, the check the run itself would fail on). After
+the batches the run says what it is doing (``stage_started``: validating, saving, evaluating) instead
+of "about 0:00 left". Changing the dataset or the template clears the previous run's figures.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
+from workbench.core.templates.fit import template_fit
 from workbench.core.training.trainer import default_run_dir
-from workbench.gui.panels.panel_widgets import set_progress_deferred
+from workbench.gui.panels.panel_widgets import message_label, set_message, set_progress_deferred
 from workbench.gui.state import AppState
 from workbench.gui.widgets.training_curves_widget import TrainingCurvesWidget
 
 LOG_MAX_LINES = 5000
 READOUT_INTERVAL_MS = 200  # counters and progress follow batch reports at the curves' pace (see _show_latest_batch)
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: bold; }"  # red in light and dark themes alike
+READY, NOT_READY = "Ready.", "Not ready to train:"
 STATUS_TEXT = {"completed": "Completed", "cancelled": "Stopped", "stopped_early": "Stopped early",
                "failed": "Failed"}
 
@@ -87,8 +94,13 @@ class TrainingPanel(QWidget):
         self._stop_button.setToolTip("Stop after the current batch; the best model so far is kept")
         self._stop_button.setEnabled(False)
         self._stop_button.clicked.connect(self._on_stop_clicked)
-        self._status = self._label("trainStatusLabel", "Training status", "Ready.")
+        self._status = self._label("trainStatusLabel", "Training status", READY)
         self._status.setWordWrap(True)
+        self._training_text = ""  # the status while batches run, shown again after a stage
+        self._in_stage = False
+        # Why Start is disabled (no dataset, a template for other data), said before Start, not after it.
+        self._blocked = message_label("trainStartBlockedLabel", "Why training cannot start")
+        self._blocked.hide()
         self._error = self._label("trainErrorLabel", "Training error", "")
         self._error.setStyleSheet(ERROR_STYLE)
         self._error.setWordWrap(True)
@@ -138,6 +150,7 @@ class TrainingPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self._blocked)
         layout.addWidget(self._error)
         layout.addLayout(stats)
         layout.addLayout(progress_row)
@@ -149,8 +162,11 @@ class TrainingPanel(QWidget):
         controller.epoch_ended.connect(self._on_epoch_ended)
         controller.run_finished.connect(self._on_run_finished)
         controller.log.connect(self._on_log)
+        controller.stage_started.connect(self._on_stage_started)
         controller.failed.connect(self._on_failed)
         controller.finished.connect(self._on_finished)
+        state.dataset_changed.connect(self._on_dataset_changed)
+        state.template_changed.connect(self._on_template_changed)
         self._sync_buttons()
 
     def _label(self, name: str, accessible: str, text: str) -> QLabel:
@@ -172,9 +188,20 @@ class TrainingPanel(QWidget):
         """The error shown in the panel ("" when none)."""
         return self._error.text()
 
+    def start_blocker(self) -> str:
+        """Why Start is disabled ("" when a run can start): no dataset, or a template for other data."""
+        if not self._state.dataset_path:
+            return "Choose a dataset in the Data panel to train on."
+        fit = template_fit(self._state.template_id, self._state.scan)
+        return "" if fit.fits else f"{fit.reason}. Choose a template for this data in the Model panel."
+
     def start(self) -> bool:
         """Start a run with the current state; problems go to the error label (False), never raise."""
         if self._controller.running:
+            return False
+        fit = template_fit(self._state.template_id, self._state.scan)
+        if self._state.dataset_path and not fit.fits:  # refused here, not seconds later by the run
+            self._show_error(self.start_blocker())
             return False
         try:
             run_dir = self._new_run_dir()
@@ -212,8 +239,27 @@ class TrainingPanel(QWidget):
             candidate, n = run_dir.with_name(f"{run_dir.name}-{n}"), n + 1
         return candidate
 
+    def _clear_run(self) -> None:
+        """Forget the previous run's figures (another dataset or template makes them someone else's)."""
+        if self._controller.running:
+            return
+        self._show_error("")
+        self._readout_timer.stop()
+        self._latest_batch, self._first_batch, self._epochs, self._in_stage = None, None, 0, False
+        self._curves.clear()
+        self._progress.setRange(0, 1)
+        self._progress.setValue(0)
+        self._eta_label.setText("")
+        self._epoch_label.setText("Epoch —")
+        self._step_label.setText("Step —")
+        self._lr_label.setText("Learning rate —")
+        self._speed_label.setText("— samples/s")
+        self._metrics_label.setText("")
+        self._status.setText(READY)
+
     def _reset_for_run(self, learning_rate: float) -> None:
         self._show_error("")
+        self._in_stage = False
         self._stopping = False
         self._first_batch = None
         self._epochs = 0
@@ -233,7 +279,12 @@ class TrainingPanel(QWidget):
 
     def _sync_buttons(self) -> None:
         running = self._controller.running
-        self._start_button.setEnabled(not running)
+        blocker = "" if running else self.start_blocker()
+        self._start_button.setEnabled(not running and not blocker)
+        self._start_button.setToolTip(blocker or "Train the chosen template on the chosen dataset")
+        set_message(self._blocked, blocker, "warning" if self._state.dataset_path else "info")
+        if not running and self._status.text() in (READY, NOT_READY):  # never over a finished run's result
+            self._status.setText(NOT_READY if blocker else READY)
         self._stop_button.setEnabled(running and not self._stopping)
 
     def _show_error(self, message: str) -> None:
@@ -260,8 +311,9 @@ class TrainingPanel(QWidget):
         self._progress.setValue(0)
         self._curves.set_epoch_span(self._epochs)
         self._epoch_label.setText(f"Epoch 1/{self._epochs}")
-        self._status.setText(f"Training on {info.get('num_train', '?')} samples, validating on "
-                             f"{info.get('num_val', '?')} ({len(info.get('class_names', []))} classes)…")
+        self._training_text = (f"Training on {info.get('num_train', '?')} samples, validating on "
+                               f"{info.get('num_val', '?')} ({len(info.get('class_names', []))} classes)…")
+        self._status.setText(self._training_text)
 
     @Slot(dict)
     def _on_phase_started(self, phase: dict) -> None:
@@ -274,7 +326,25 @@ class TrainingPanel(QWidget):
             self._lr_label.setText(f"Learning rate {_fmt(phase.get('learning_rate'), '.2g')}")
 
     @Slot(dict)
+    def _on_stage_started(self, stage: dict) -> None:
+        """Validating, saving or evaluating: what the run does between and after its batches."""
+        self._readout_timer.stop()
+        self._show_latest_batch()  # the last batch's exact figures first
+        self._in_stage = True
+        if not self._stopping:
+            self._status.setText(str(stage.get("message") or f"{str(stage.get('stage', '')).capitalize()}…"))
+        after_last = stage.get("epoch") is None
+        if after_last or stage.get("epoch") == self._epochs:  # no batches left: "about 0:00 left" would mislead
+            self._eta_label.setText(str(stage.get("stage") or ""))
+        if after_last:
+            self._append_log(str(stage.get("message") or stage.get("stage")))
+
+    @Slot(dict)
     def _on_batch_ended(self, batch: dict) -> None:
+        if self._in_stage:  # batches again after validating and saving an epoch
+            self._in_stage = False
+            if not self._stopping and self._training_text:
+                self._status.setText(self._training_text)
         self._curves.add_batch_point(batch)
         now = time.perf_counter()
         if self._first_batch is None:
@@ -352,6 +422,16 @@ class TrainingPanel(QWidget):
         if payload.get("model_path"):
             self._append_log(f"Model saved to {payload['model_path']}")
         self._state.run_finished.emit(dict(payload))
+
+    @Slot(object)
+    def _on_dataset_changed(self, _scan) -> None:
+        self._clear_run()
+        self._sync_buttons()
+
+    @Slot(str)
+    def _on_template_changed(self, _template_id: str) -> None:
+        self._clear_run()
+        self._sync_buttons()
 
     @Slot()
     def _on_finished(self) -> None:

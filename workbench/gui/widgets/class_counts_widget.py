@@ -17,7 +17,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from workbench.gui.widgets._style import (
     BLUE, WARNING, fit_category_labels, make_plot_widget, make_static, palette_colors, slot_pixels,
 )
+from workbench.gui.widgets.empty_state_widget import EmptyStateWidget
 
+EMPTY_MESSAGE = ("No dataset yet.\n\nChoose a folder with one sub-folder of examples per class, or an .npz "
+                 "file: the samples of each class are counted here.")
 MIN_COUNT = 5  # fewer samples than this cannot even fill a train/validation split sensibly
 IMBALANCE_RATIO = 5.0  # a class with under 1/5 of the largest class's samples skews training
 
@@ -53,11 +56,12 @@ class ClassCountsWidget(QWidget):
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         plot.addItem(self._bars)
         plot.getViewBox().sigResized.connect(self._on_view_resized)
+        self._empty_state = EmptyStateWidget(self._view, EMPTY_MESSAGE, self, object_name="classCountsEmptyState")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._caption)
-        layout.addWidget(self._view, 1)
+        layout.addWidget(self._empty_state, 1)
         self.clear()
 
     # ----------------------------------------------------------------------------------- public
@@ -90,6 +94,11 @@ class ClassCountsWidget(QWidget):
         """Remove all bars and show the empty-state caption."""
         self._names, self._counts, self._highlight = [], np.zeros(0, dtype=np.int64), set()
         self._render()
+
+    @property
+    def empty_state(self) -> EmptyStateWidget:
+        """The chart, or what to do while there are no classes to count."""
+        return self._empty_state
 
     def highlighted(self) -> set[str]:
         """Names of the classes drawn in the warning colour."""
@@ -134,6 +143,11 @@ class ClassCountsWidget(QWidget):
             self._texts.append(text)
         self._fit_labels()
         self._caption.setText(self._summary())
+        self._caption.setVisible(bool(self._names))  # the empty state says it in the chart's place
+        if self._names:
+            self._empty_state.show_content()
+        else:
+            self._empty_state.show_message(EMPTY_MESSAGE)
 
     def _fit_labels(self) -> None:
         """Elide or thin the class names, and hide the counts, so that nothing overlaps."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QLabel, QVBoxLayout,
 from workbench.gui.widgets._style import (
     WARNING, fit_category_labels, make_plot_widget, make_static, shorten, slot_pixels,
 )
+from workbench.gui.widgets.empty_state_widget import EmptyStateWidget
 
 # Sequential blues (as matplotlib's "Blues"): light for few, dark for many.
 _BLUES = pg.ColorMap(
@@ -24,6 +25,7 @@ _BLUES = pg.ColorMap(
     color=[(247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)],
 )
 _LUT = _BLUES.getLookupTable(0.0, 1.0, 256)
+EMPTY_MESSAGE = "No confusion matrix yet: train a model or open a saved one, and evaluate it to see one."
 MAX_LABELLED_CLASSES = 30  # beyond this the cells are too small to hold readable numbers
 
 
@@ -118,12 +120,14 @@ class ConfusionMatrixWidget(QWidget):
         self._view.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._view.scene().sigMouseMoved.connect(self._on_mouse_moved)
         plot.getViewBox().sigResized.connect(self._on_view_resized)
+        self._empty_message = EMPTY_MESSAGE
+        self._empty_state = EmptyStateWidget(self._view, EMPTY_MESSAGE, self, object_name="confusionMatrixEmptyState")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._caption)
         layout.addWidget(self._normalize_box)
-        layout.addWidget(self._view, 1)
+        layout.addWidget(self._empty_state, 1)
         self._render()
 
     # ----------------------------------------------------------------------------------- public
@@ -146,6 +150,17 @@ class ConfusionMatrixWidget(QWidget):
             self._selected = None
         self._render()
 
+    @property
+    def empty_state(self) -> EmptyStateWidget:
+        """The cells, or what to do while there is no matrix."""
+        return self._empty_state
+
+    def set_empty_message(self, text: str) -> None:
+        """What to say in the matrix's place while there is none (the owner knows what comes next)."""
+        self._empty_message = text
+        if not self._class_names:
+            self._empty_state.show_message(text)
+
     def set_normalize_rows(self, on: bool) -> None:
         """Colour (and label) cells by their share of the row instead of by raw count."""
         self._normalize_box.setChecked(on)
@@ -159,6 +174,11 @@ class ConfusionMatrixWidget(QWidget):
         self._selected = (true_index, predicted_index)
         self._highlight.setRect(QRectF(predicted_index, true_index, 1, 1))
         self._highlight.show()
+
+    def clear_selection(self) -> None:
+        """Highlight no cell (another model's matrix: its selection meant another thing)."""
+        self._selected = None
+        self._highlight.hide()
 
     def selected_cell(self) -> tuple[int, int] | None:
         """(true, predicted) of the highlighted cell, or None."""
@@ -196,11 +216,15 @@ class ConfusionMatrixWidget(QWidget):
         plot = self._view.getPlotItem()
         k = len(self._class_names)
         self._cell_labels.set_cells(0, [], QFont())
+        self._caption.setVisible(k > 0)  # without a matrix, the empty state says what to do
+        self._normalize_box.setVisible(k > 0)
         if k == 0:
             self._image.clear()
             self._highlight.hide()
-            self._caption.setText("No confusion matrix yet: evaluate a trained model to see one.")
+            self._caption.setText("")
+            self._empty_state.show_message(self._empty_message)
             return
+        self._empty_state.show_content()
         values = self._colour_values()
         self._image.setImage(values, levels=(0.0, 1.0), lut=_LUT)
         self._image.setRect(QRectF(0, 0, k, k))

@@ -21,12 +21,16 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from workbench.gui.widgets._style import (
     BLUE, GREY, SERIES_COLORS, VERMILLION, make_plot_widget, palette_colors,
 )
+from workbench.gui.widgets.empty_state_widget import EmptyStateWidget
 
 METRICS = ("loss", "accuracy")
 KINDS = ("batch", "smoothed", "train", "val")
 # Every redraw repaints both plots and sends them to the display server, CPU taken from training
 # on a 2-core machine; 5 Hz still reads as live, and each redraw takes in two ~10 Hz batch reports.
 REDRAW_INTERVAL_MS = 200
+EMPTY_MESSAGE = ("No training run yet.\n\nChoose a dataset (1 Data) and a template (2 Model), then press Start: "
+                 "loss and accuracy are drawn here as the model learns. Select two or more runs in the Runs "
+                 "list to compare their curves.")
 
 
 class _GrowingBuffer:
@@ -77,14 +81,17 @@ class TrainingCurvesWidget(QWidget):
         self._epoch_span = 0  # epochs of the live run, 0 before a run starts
         self._markers: list[tuple[float, str, list[tuple[pg.PlotItem, pg.InfiniteLine]]]] = []
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        plots = QWidget(self)
+        plots.setObjectName("trainingCurvesPlots")
+        plots.setAccessibleName("Training curves")
+        plots_layout = QVBoxLayout(plots)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.setSpacing(2)
         self._views: dict[str, pg.PlotWidget] = {}
         self._curves: dict[str, dict[str, pg.PlotDataItem]] = {}
         for metric in METRICS:
-            view = make_plot_widget(f"{metric}CurvesPlot", f"{metric.capitalize()} curves", self)
-            layout.addWidget(view)
+            view = make_plot_widget(f"{metric}CurvesPlot", f"{metric.capitalize()} curves", plots)
+            plots_layout.addWidget(view)
             self._views[metric] = view
             self._curves[metric] = self._make_curves(view.getPlotItem(), metric)
         loss_plot, acc_plot = self.plot("loss"), self.plot("accuracy")
@@ -92,6 +99,11 @@ class TrainingCurvesWidget(QWidget):
         # The loss plot shares the accuracy plot's x axis, so its own tick labels are noise.
         loss_plot.getAxis("bottom").setStyle(showValues=False)
         acc_plot.setLabel("bottom", "epoch")
+        # Until a run starts (or past runs are overlaid) the plots give their place to what to do.
+        self._empty_state = EmptyStateWidget(plots, EMPTY_MESSAGE, self, object_name="trainingCurvesEmptyState")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._empty_state)
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setObjectName("trainingCurvesRedrawTimer")
@@ -142,6 +154,11 @@ class TrainingCurvesWidget(QWidget):
         """The persistent curve of ``metric`` and ``kind`` ("batch", "smoothed", "train", "val")."""
         return self._curves[metric][kind]
 
+    @property
+    def empty_state(self) -> EmptyStateWidget:
+        """The plots, or what to do before the first run."""
+        return self._empty_state
+
     def point_counts(self) -> dict[str, int]:
         """How many batch and epoch points were received since the last clear()."""
         return dict(self._counts)
@@ -161,6 +178,7 @@ class TrainingCurvesWidget(QWidget):
             self._buffers[metric]["smoothed"].append(x, self._smooth(metric, y))
             self._dirty.update({(metric, "batch"), (metric, "smoothed")})
         self._counts["batch"] += 1
+        self._sync_empty_state()
         self._schedule_redraw()
 
     @Slot(dict)
@@ -176,6 +194,7 @@ class TrainingCurvesWidget(QWidget):
                     self._buffers[metric][kind].append(x, y)
                     self._dirty.add((metric, kind))
         self._counts["epoch"] += 1
+        self._sync_empty_state()
         self._schedule_redraw()
 
     @Slot()
@@ -208,6 +227,7 @@ class TrainingCurvesWidget(QWidget):
         """
         self._epoch_span = max(int(epochs), 0)
         self._fit_x_range()
+        self._sync_empty_state()
 
     def _fit_x_range(self) -> None:
         """The live run's span, widened to the longest overlaid run; auto-range without a live run."""
@@ -240,6 +260,7 @@ class TrainingCurvesWidget(QWidget):
             self.plot(metric).addItem(line, ignoreBounds=True)
             lines.append((self.plot(metric), line))
         self._markers.append((x, label, lines))
+        self._sync_empty_state()
 
     def phase_markers(self) -> list[tuple[float, str]]:
         """The phase markers drawn: (x in epochs, label), in the order they were added."""
@@ -267,6 +288,7 @@ class TrainingCurvesWidget(QWidget):
         self._counts = {"batch": 0, "epoch": 0}
         self._dirty.clear()
         self._redraw_timer.stop()
+        self._sync_empty_state()
 
     def set_overlays(self, runs: list[tuple[str, dict]]) -> None:
         """Draw past runs as dashed (train) and dotted (validation) curves, one colour per run.
@@ -295,12 +317,20 @@ class TrainingCurvesWidget(QWidget):
                     )
                     self._overlay_items.append((plot, item))
         self._fit_x_range()
+        self._sync_empty_state()
 
     def overlay_names(self) -> list[str]:
         """Legend names of the overlay curves currently drawn."""
         return [item.name() for _plot, item in self._overlay_items]
 
     # --------------------------------------------------------------------------------- private
+    def _sync_empty_state(self) -> None:
+        has_run = self._epoch_span > 0 or any(self._counts.values()) or bool(self._markers)
+        if has_run or self._overlay_items:
+            self._empty_state.show_content()
+        else:
+            self._empty_state.show_message(EMPTY_MESSAGE)
+
     def _smooth(self, metric: str, y: float) -> float:
         """Debiased exponential moving average (as TensorBoard does), so early points aren't
         dragged towards zero; it is a weighted mean of the points, so it stays within their range."""

@@ -20,6 +20,7 @@ class TrainingController(QObject):
     epoch_ended = Signal(dict)
     run_finished = Signal(dict)
     log = Signal(str)
+    stage_started = Signal(dict)
     failed = Signal(str)
     finished = Signal()  # the thread has ended; safe to start again
 
@@ -48,6 +49,7 @@ class TrainingController(QObject):
         self._worker.epoch_ended.connect(self.epoch_ended)
         self._worker.run_finished.connect(self.run_finished)
         self._worker.log.connect(self.log)
+        self._worker.stage_started.connect(self.stage_started)
         self._worker.failed.connect(self.failed)
         self._thread.started.connect(self._worker.run)
         # Direct: quit() is thread-safe, and a queued call would never run while the GUI thread is

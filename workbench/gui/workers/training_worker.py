@@ -39,7 +39,7 @@ os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 STOP_GRACE_S = 15.0  # after Stop, how long the child may take to save and leave before it is ended
 _POLL_S = 0.05
-_EVENTS = ("run_started", "phase_started", "batch_ended", "epoch_ended", "run_finished", "log")
+_EVENTS = ("run_started", "phase_started", "batch_ended", "epoch_ended", "run_finished", "log", "stage_started")
 OUT_OF_MEMORY = "Training ran out of memory. Try a smaller batch size or input size."
 
 
@@ -63,6 +63,7 @@ class TrainingWorker(QObject):
     epoch_ended = Signal(dict)
     run_finished = Signal(dict)
     log = Signal(str)
+    stage_started = Signal(dict)  # validating, saving, evaluating: work between or after the batches
     failed = Signal(str)
     finished = Signal()
 
@@ -103,6 +104,7 @@ class TrainingWorker(QObject):
             epoch_ended=self.epoch_ended.emit,
             run_finished=self.run_finished.emit,
             log=self.log.emit,
+            stage_started=self.stage_started.emit,
         )
         try:
             result = train(self._config, listeners, self._cancel)

@@ -118,6 +118,11 @@ class SoundFileDetailWidget(QWidget):
         self._title.setText(PROMPT)
         self._play.setEnabled(False)
 
+    def show_message(self, text: str) -> None:
+        """Nothing to hear yet (or it could not be read): ``text`` instead of the title."""
+        self.clear()
+        self._title.setText(text)
+
     def title_text(self) -> str:
         return self._title.text()
 
