@@ -2,8 +2,10 @@
 
 The split is modality-free. Decoding, caching and augmentation belong to the modality the
 preprocessing record names (``kind``): :mod:`workbench.core.image.dataset` decodes images with the
-function that prepares files for prediction, :mod:`workbench.core.audio.dataset` fixed-length
-waveforms, each cached after the first epoch.
+function that prepares files for prediction and streams them through the on-disk sample cache
+(:mod:`workbench.core.data.sample_cache`: decoded once, for every epoch and later runs, never the whole
+folder in memory), :mod:`workbench.core.audio.dataset` fixed-length waveforms, cached in memory after
+the first epoch, :mod:`workbench.core.video.dataset` clips through the video clip cache.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ not). File names need not be valid UTF-8: paths are passed on as the operating s
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,10 +218,10 @@ def scan_dataset(
             elif child.name.lower() not in SPLIT_NAMES:
                 skipped.add(SKIP_NOT_SPLIT, str(child))
         entries = [(subset, cls, f) for subset, d in split_dirs.items()
-                   for cls, f in _class_files(d, skipped, seen_dirs)]
+                   for cls, f in _class_files(d, skipped, seen_dirs, cancel)]
         kind = "presplit"
     else:
-        entries = [("all", cls, f) for cls, f in _class_files(root, skipped, seen_dirs)]
+        entries = [("all", cls, f) for cls, f in _class_files(root, skipped, seen_dirs, cancel)]
         kind = "folder"
     if not entries:
         raise DatasetError(
@@ -331,8 +332,9 @@ def _enter(folder: str, parent_real: str, skipped: _Skipped, seen_dirs: set[str]
 
 
 def _class_files(root: Path, skipped: _Skipped | None = None,
-                 seen_dirs: set[str] | None = None) -> list[tuple[str, str]]:
+                 seen_dirs: set[str] | None = None, cancel: Any = None) -> list[tuple[str, str]]:
     """(class, file) pairs for every accepted file under each class folder of ``root``, sorted.
+    ``cancel.cancelled`` is polled every folder and every 1,024 files (a :class:`ScanCancelled`).
 
     Symbolic links to folders are followed once: a link back to a folder above it (a loop) or to a
     folder already scanned is skipped. Everything passed over is added to ``skipped`` with its reason.
@@ -359,9 +361,12 @@ def _class_files(root: Path, skipped: _Skipped | None = None,
     for entry in class_dirs:
         before = len(pairs)
         for dirpath, dirnames, filenames in os.walk(entry, followlinks=True, onerror=unlistable):
+            _check_cancel(cancel, len(pairs))
             here = os.path.realpath(dirpath)
             dirnames[:] = [d for d in sorted(dirnames) if _enter(os.path.join(dirpath, d), here, skipped, seen_dirs)]
-            for name in sorted(filenames):
+            for count, name in enumerate(sorted(filenames), 1):
+                if count % 1024 == 0:
+                    _check_cancel(cancel, len(pairs))
                 path = os.path.join(dirpath, name)
                 if name.startswith("."):
                     skipped.add(SKIP_HIDDEN, path)
@@ -372,6 +377,11 @@ def _class_files(root: Path, skipped: _Skipped | None = None,
         if len(pairs) == before:
             skipped.add(SKIP_EMPTY_CLASS, entry)
     return pairs
+
+
+def _check_cancel(cancel: Any, found: int) -> None:
+    if cancel is not None and getattr(cancel, "cancelled", False):
+        raise ScanCancelled(f"Scan cancelled while listing files ({found} found)")
 
 
 def _verify_files(files, modality, progress, cancel, workers, infos=None) -> dict[str, str]:
@@ -386,16 +396,29 @@ def _verify_files(files, modality, progress, cancel, workers, infos=None) -> dic
             infos[path] = info
         return reason
 
-    # Decoders release the GIL, so a few threads overlap file I/O and decoding.
+    # Decoders release the GIL, so a few threads overlap file I/O and decoding. Only a window of
+    # files is submitted ahead (not one future per file of a 100,000-file folder), in order.
+    window = max(1, workers) * 16
+    pending: deque = deque()
+    done = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for done, (path, reason) in enumerate(zip(files, pool.map(check, files)), 1):
-            if reason is not None:
-                reasons[path] = reason
-            if cancel is not None and getattr(cancel, "cancelled", False):
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise ScanCancelled(f"Scan of {total} files cancelled after {done}")
-            if progress is not None and (done % 64 == 0 or done == total):
-                progress(done, total)
+        for path in [*files, None]:
+            if path is not None:
+                pending.append((path, pool.submit(check, path)))
+                if len(pending) < window:
+                    continue
+            while pending and (path is None or len(pending) >= window):
+                checked, future = pending.popleft()
+                reason = future.result()
+                done += 1
+                if reason is not None:
+                    reasons[checked] = reason
+                if cancel is not None and getattr(cancel, "cancelled", False):
+                    for _, left in pending:
+                        left.cancel()
+                    raise ScanCancelled(f"Scan of {total} files cancelled after {done}")
+                if progress is not None and (done % 64 == 0 or done == total):
+                    progress(done, total)
     return reasons
 
 

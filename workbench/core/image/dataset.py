@@ -1,7 +1,10 @@
-"""tf.data pipelines for image folders and image arrays: parallel decode, cache, shuffle, augment.
+"""tf.data pipelines for image folders and image arrays: shuffle, decode or read from the disk cache, augment.
 
 Files are decoded by :func:`workbench.core.image.io.load_image_for_model` — the same function that
-prepares files for prediction — and cached as uint8 after the first epoch; ``.npz`` arrays go through
+prepares files for prediction — and kept as uint8 in the on-disk sample cache
+(:mod:`workbench.core.data.sample_cache`) by the first epoch; later epochs and later runs with the same
+files and preprocessing read them from there. A folder streams from disk: only a few batches are in
+memory at a time, whatever its size. ``.npz`` arrays (already in memory) go through
 :func:`prepare_for_model`, the canvas's and the camera's preparation.
 """
 
@@ -12,10 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from workbench.core.data.sample_cache import SampleStore, sample_dataset
 from workbench.core.image.augment import AugmentationSpec, make_augmenter
 from workbench.core.image.io import load_image_for_model, prepare_for_model
 
 SHUFFLE_BUFFER = 10_000
+#: Bumped when what :func:`load_image_for_model` makes of a file changes, so cached images are decoded again.
+DECODE_VERSION = 1
 
 
 def image_arrays(ids: list[str], arrays: np.ndarray | None, input_shape: tuple[int, ...],
@@ -36,25 +42,26 @@ def image_tf_dataset(ids: list[str], labels: np.ndarray, arrays: np.ndarray | No
     labels = np.asarray(labels, dtype=np.int32)
     if arrays is not None:
         ds = tf.data.Dataset.from_tensor_slices((_prepare_array_batch(arrays, shape, preprocessing), labels))
+        if training:
+            ds = ds.shuffle(min(len(labels), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size)
     else:
-        def decode(path):  # bytes as the OS gave the name: file names need not be valid UTF-8
-            return np.rint(load_image_for_model(os.fsdecode(path), shape, preprocessing)).astype(np.uint8)
-
-        def tf_decode(path, label):
-            image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
-            image.set_shape(shape)
-            return image, label
-
-        paths = tf.constant([os.fsencode(i) for i in ids], dtype=tf.string, shape=(len(ids),))
-        ds = tf.data.Dataset.from_tensor_slices((paths, labels))
-        ds = ds.map(tf_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache()
-    if training:
-        ds = ds.shuffle(min(len(labels), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = sample_dataset(image_store(ids, shape, preprocessing), ids, labels, batch_size, training=training,
+                            seed=seed)
+    ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
     augment = make_augmenter(augmentation, seed) if training and isinstance(augmentation, AugmentationSpec) else None
     if augment is not None:
         ds = ds.map(lambda x, y: (augment(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def image_store(ids: list[str], shape: tuple[int, ...], preprocessing: dict[str, Any] | None) -> SampleStore:
+    """The files ``ids`` prepared for a model input of ``shape`` as uint8, through the disk cache."""
+    def decode(path: str) -> np.ndarray:
+        return np.rint(load_image_for_model(path, shape, preprocessing)).astype(np.uint8)
+
+    settings = {"modality": "image", "decode": DECODE_VERSION, "preprocessing": dict(preprocessing or {})}
+    return SampleStore(ids, shape, np.uint8, settings, decode)
 
 
 def _prepare_array_batch(arrays: np.ndarray, shape: tuple[int, ...],

@@ -15,12 +15,12 @@ under the limit (a hit refreshes an entry's modification time); the entry just w
 clip too large for the limit on its own is not kept. Only the cache's own entries (and
 temporary files that writes killed over an hour ago left behind) are ever deleted: nothing else in the
 folder is touched or counted. Several processes may share the folder and prune it at the same time.
+The folder helpers are shared with the sample cache (:mod:`workbench.core.data.sample_cache`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import threading
@@ -30,7 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.data.sample_cache import (
+    cache_root,
+    list_entries,
+    prune_entries,
+    remove_file,
+    remove_stale_temps,
+    size_limit,
+    touch,
+)
 from workbench.core.video.clips import VideoConfig, convert_frame
 
 #: Bumped when what an entry holds changes, so old entries are never read as new ones.
@@ -40,7 +48,6 @@ _HASH_CHUNK = 1 << 20
 #: The environment variable that sets the cache's size limit, in MiB (0: no cache).
 LIMIT_ENV = "WORKBENCH_VIDEO_CACHE_MB"
 DEFAULT_LIMIT_MB = 2048
-_MB = 1 << 20
 #: An entry's name (what :func:`cache_key` makes, any version) and a write's temporary file
 #: (:func:`workbench.core.atomic.atomic_path`): the only files the cache ever deletes.
 _ENTRY_NAME = re.compile(r"[0-9a-f]{32}-v\d+-\d+x\d+x\d+-[0-9.e+-]+fps\.npz")
@@ -78,26 +85,12 @@ class DecodedClip:
 
 def cache_dir() -> Path:
     """Where decoded clips are kept."""
-    root = os.environ.get("WORKBENCH_CACHE_DIR")
-    if root:
-        return Path(root).expanduser() / "video"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "workbench" / "video"
+    return cache_root("video")
 
 
 def cache_limit() -> int:
     """The cache's size limit in bytes: ``$WORKBENCH_VIDEO_CACHE_MB`` MiB (default 2048; 0: no cache)."""
-    text = os.environ.get(LIMIT_ENV, "").strip()
-    if not text:
-        return DEFAULT_LIMIT_MB * _MB
-    try:
-        megabytes = float(text)
-    except ValueError:
-        megabytes = math.nan
-    if not math.isfinite(megabytes) or megabytes < 0:
-        raise WorkbenchError(f"Expected {LIMIT_ENV} to be a size in MiB: a number of at least 0 "
-                             f"(0 turns the video cache off). Received: {text!r}")
-    return int(megabytes * _MB)
+    return size_limit(LIMIT_ENV, DEFAULT_LIMIT_MB, "video cache")
 
 
 def cache_usage() -> tuple[int, int]:
@@ -113,7 +106,7 @@ def clear_cache() -> tuple[int, int]:
     _remove_stale_temps(folder)
     count = total = 0
     for path, size, _ in _entries(folder):
-        if _remove(path):
+        if remove_file(path):
             count += 1
             total += size
     with _lock:
@@ -179,7 +172,7 @@ def cached_clip(path: str | os.PathLike, config: VideoConfig) -> DecodedClip:
         return decode_clip(path, config)  # the decoder says what is wrong with the file
     clip = _read_entry(entry)
     if clip is not None:
-        _touch(entry)
+        touch(entry)
         return clip
     clip = decode_clip(path, config)
     if clip.frames.nbytes + clip.times.nbytes <= limit:  # else it could never fit
@@ -214,19 +207,11 @@ def _write_entry(entry: Path, clip: DecodedClip) -> int | None:
     return size
 
 
-def _touch(entry: Path) -> None:
-    """Mark ``entry`` as just used (its modification time is what pruning goes by)."""
-    try:
-        os.utime(entry)
-    except OSError:
-        pass  # pruned meanwhile, or a read-only cache: only the order of pruning suffers
-
-
 def _after_write(entry: Path, size: int, limit: int) -> None:
     """Prune the folder when this write may have taken it past ``limit`` (or it was last measured
     over :data:`_RESCAN_S` ago, or never by this process); remove the entry if it alone exceeds it."""
     if size > limit:
-        _remove(entry)
+        remove_file(entry)
         return
     folder = os.fspath(entry.parent)
     now = time.monotonic()
@@ -246,61 +231,15 @@ def prune(folder: Path, limit: int, keep: Path | None = None) -> int:
     Files another process deletes meanwhile are taken as deleted."""
     with _prune_lock:  # one pruning at a time in this process; other processes may prune too
         _remove_stale_temps(folder)
-        entries = _entries(folder)
-        total = sum(size for _, size, _ in entries)
-        for path, size, _ in sorted(entries, key=lambda e: (e[2], e[0].name)):
-            if total <= limit:
-                break
-            if keep is not None and path.name == keep.name:
-                continue
-            if _remove(path):
-                total -= size
-        return total
+        return prune_entries(_entries(folder), limit, keep)
 
 
 def _entries(folder: Path) -> list[tuple[Path, int, int]]:
     """(path, bytes, modification time in ns) of each entry in ``folder``."""
-    found = []
-    try:
-        with os.scandir(folder) as listing:
-            for item in listing:
-                if not _ENTRY_NAME.fullmatch(item.name):
-                    continue
-                try:
-                    if not item.is_file(follow_symlinks=False):
-                        continue
-                    stat = item.stat(follow_symlinks=False)
-                except OSError:
-                    continue  # deleted meanwhile
-                found.append((Path(item.path), stat.st_size, stat.st_mtime_ns))
-    except OSError:
-        return []  # no cache folder (yet), or one that cannot be read
-    return found
+    return list_entries(folder, _ENTRY_NAME)
 
 
 def _remove_stale_temps(folder: Path) -> None:
     cutoff = time.time() - STALE_TEMP_S
-    try:
-        with os.scandir(folder) as listing:
-            temps = [item for item in listing if (m := _TEMP_NAME.fullmatch(item.name))
-                     and _ENTRY_NAME.fullmatch(m["entry"])]
-    except OSError:
-        return
-    for item in temps:
-        try:
-            if item.is_file(follow_symlinks=False) and item.stat(follow_symlinks=False).st_mtime < cutoff:
-                _remove(Path(item.path))
-        except OSError:
-            continue
-
-
-def _remove(path: Path) -> bool:
-    """Delete ``path``: True once it is gone (by us or by another process pruning too), False when it
-    cannot be deleted."""
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return True
+    remove_stale_temps(folder, lambda m, item: bool(_ENTRY_NAME.fullmatch(m["entry"]))
+                       and item.stat(follow_symlinks=False).st_mtime < cutoff, _TEMP_NAME)
