@@ -32,6 +32,7 @@ help:
 	@echo "make system-deps  install the Debian packages the app and tests need (as root)"
 	@echo "make bench        run the benchmark scripts in bench/"
 	@echo "make screenshots  take screenshots of the real window under Xvfb"
+	@echo "make bundle       build the one-folder app dist/workbench (PyInstaller) and smoke-test it under Xvfb"
 	@echo "make models       retrain the shipped models from ../shared/data into resources/models"
 	@echo "                  (or one of them: make models-digits, make models-spoken-digits)"
 	@echo "make data-digits  render the pen digits + MNIST training set of the digit model (build/data)"
@@ -108,6 +109,22 @@ bench: venv
 
 screenshots: venv system-deps
 	xvfb-run -a $(VPY) packaging/screenshots.py
+
+# ---------------------------------------------------------------------------------------------
+# The one-folder app: PyInstaller (the `bundle` extra, added to .venv on first use) builds dist/workbench
+# from packaging/workbench.spec (work files in build/pyinstaller), then packaging/bundle_smoke_test.sh
+# checks it and runs `workbench --smoke-test` under Xvfb. Never part of `make test`.
+.PHONY: bundle
+BUNDLE_STAMP := $(VENV)/.bundle-installed
+
+$(BUNDLE_STAMP): pyproject.toml | $(STAMP)
+	$(VPY) -m pip install -e ".[test,bundle]"
+	@touch $@
+
+bundle: $(BUNDLE_STAMP) system-deps
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/workbench.spec
+	bash packaging/bundle_smoke_test.sh dist/workbench
 
 # ---------------------------------------------------------------------------------------------
 # The shipped models, trained by the project's own command from ../shared/data (never committed).
