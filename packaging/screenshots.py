@@ -217,6 +217,10 @@ def main() -> int:
     def shot(name: str, tab) -> None:
         window.tabs.setCurrentWidget(tab)
         wait(ms=1200)  # let plots lay out and redraw timers fire
+        for _ in range(120):  # the Model panel builds its summary once shown (seconds the first time)
+            if tab is not getattr(window, "model_panel", None) or not tab.summary_coming():
+                break
+            wait(ms=500)
         path = args.out / f"{name}.png"
         window.grab().save(str(path))
         print(f"saved {path}")

@@ -18,14 +18,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.project import PROJECT_SUFFIX
 from workbench.gui import settings_keys
 from workbench.gui.panels.start_page import StartPage
+from workbench.gui.widgets.panel_tabs import PanelTabs
 
 PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX})"
+DEFAULT_SIZE = (1280, 860)
+COMPACT_HEIGHT = 800  # shorter windows start with the Runs dock collapsed
 _log = logging.getLogger(__name__)
 
 
@@ -40,8 +43,9 @@ class MainWindow(QMainWindow):
         self._build_when_painted = False
         self.panels_built = False
         self.start_page = StartPage()
-        self.tabs = QTabWidget()
+        self.tabs = PanelTabs()  # each panel scrolls when the window is smaller than it: 1280×720 fits
         self.tabs.setObjectName("mainTabs")
+        self.tabs.setAccessibleName("Workbench steps")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.start_page, "Start")
         self.setCentralWidget(self.tabs)
@@ -49,7 +53,7 @@ class MainWindow(QMainWindow):
         if restore_session:
             self._restore_geometry()
         else:
-            self.resize(1280, 860)
+            self._default_size()
         if build_panels:
             self.build_panels()
 
@@ -65,7 +69,7 @@ class MainWindow(QMainWindow):
         from workbench.gui.panels.live_test_panel import LiveTestPanel
         from workbench.gui.panels.model_panel import ModelPanel
         from workbench.gui.panels.results_panel import ResultsPanel
-        from workbench.gui.panels.runs_panel import RunsPanel
+        from workbench.gui.panels.runs_panel import RunsDock, RunsPanel
         from workbench.gui.panels.training_panel import TrainingPanel
         from workbench.gui.project_controller import ProjectController
         from workbench.gui.state import AppState
@@ -76,7 +80,7 @@ class MainWindow(QMainWindow):
         self.controller = TrainingController(self)
         self.projects = ProjectController(self.state, self)
         self.data_panel = DataPanel(self.state)
-        self.model_panel = ModelPanel(self.state)
+        self.model_panel = ModelPanel(self.state, build_when_shown=True)  # no TensorFlow until the tab is opened
         self.augmentation_stack = AugmentationStack(self.state)
         self.augmentation_panel = self.augmentation_stack.panel("image")
         self.audio_augmentation_panel = self.augmentation_stack.panel("audio")
@@ -89,9 +93,7 @@ class MainWindow(QMainWindow):
                              (self.augmentation_stack, "3  Augmentation"), (self.training_panel, "4  Training"),
                              (self.results_panel, "5  Results"), (self.test_panel, "6  Test")):
             self.tabs.addTab(panel, title)
-        self.runs_dock = QDockWidget("Runs", self)
-        self.runs_dock.setObjectName("runsDock")
-        self.runs_dock.setWidget(self.runs_panel)
+        self.runs_dock = RunsDock(self.runs_panel, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
         self._tf_status = QLabel("Loading TensorFlow…")
         self._tf_status.setObjectName("tensorflowStatusLabel")
@@ -101,7 +103,7 @@ class MainWindow(QMainWindow):
         self._tf_loader.failed.connect(self._on_tensorflow_loaded)
         self._build_menus()
         self._wire()
-        self.training_panel.runs_root = self.projects.runs_root()
+        self.training_panel.set_runs_root(self.projects.runs_root(), saved=bool(self.projects.path))
         if self._restore_session:
             self._restore_settings()
         else:
@@ -124,8 +126,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._add_action(file_menu, "&New project", "actionNewProject", self._on_new_project, QKeySequence.StandardKey.New)
+        self._add_action(file_menu, "Open dataset &folder…", "actionOpenDatasetFolder",
+                         self._on_train_on_folder_requested, QKeySequence.StandardKey.Open)
         self._add_action(file_menu, "&Open project…", "actionOpenProject", self._on_open_project,
-                         QKeySequence.StandardKey.Open)
+                         QKeySequence("Ctrl+Shift+O"))
         self._recent_menu = file_menu.addMenu("Open &recent")
         self._recent_menu.setObjectName("menuRecentProjects")
         self._recent_menu.aboutToShow.connect(self._on_recent_menu_shown)
@@ -135,8 +139,21 @@ class MainWindow(QMainWindow):
                          QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", "actionQuit", self.close, QKeySequence.StandardKey.Quit)
+        training_menu = self.menuBar().addMenu("&Training")
+        for action in (self.training_panel.start_action, self.training_panel.stop_action):
+            training_menu.addAction(action)
+            self.addAction(action)  # the shortcut works in every tab, not only while the menu is shown
         view_menu = self.menuBar().addMenu("&View")
+        for index in range(self.tabs.count()):
+            title = self.tabs.tabText(index).split(maxsplit=1)[-1]
+            key = QKeySequence(f"Ctrl+{index}")  # Ctrl+1 is tab "1  Data", …, Ctrl+0 the start page
+            self._add_action(view_menu, f"&{index}  {title}", f"actionShowTab{index}", self._on_show_tab_action,
+                             key).setData(index)
+            self.tabs.setTabToolTip(index, f"{title} ({key.toString(QKeySequence.SequenceFormat.NativeText)})")
+        view_menu.addSeparator()
         view_menu.addAction(self.runs_dock.toggleViewAction())
+        view_menu.addAction(self.runs_dock.collapse_action)
+        self.addAction(self.runs_dock.collapse_action)
 
     def _add_action(self, menu, text, name, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -145,7 +162,12 @@ class MainWindow(QMainWindow):
             action.setShortcut(shortcut)
         action.triggered.connect(slot)
         menu.addAction(action)
+        self.addAction(action)  # shortcuts work while the menu bar is hidden or a dock has the focus
         return action
+
+    @Slot()
+    def _on_show_tab_action(self) -> None:
+        self.tabs.setCurrentIndex(int(self.sender().data()))
 
     def _wire_start_page(self) -> None:
         page = self.start_page
@@ -160,6 +182,7 @@ class MainWindow(QMainWindow):
         self.projects.runs_changed.connect(self.runs_panel.set_runs)
         self.projects.runs_changed.connect(self.start_page.set_runs)
         self.projects.path_changed.connect(self._on_project_path_changed)
+        self.projects.runs_moved.connect(self._on_runs_moved)
         self.runs_panel.run_selected.connect(self._on_run_selected)
         self.runs_panel.overlays_selected.connect(self.training_panel.curves.set_overlays)
         self.controller.run_started.connect(self._on_training_started)
@@ -228,7 +251,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_project_path_changed(self, path: str) -> None:
         self.setWindowTitle(f"{Path(path).stem} — CNN Workbench" if path else "CNN Workbench")
-        self.training_panel.runs_root = self.projects.runs_root()
+        self.training_panel.set_runs_root(self.projects.runs_root(), saved=bool(path))
         self.start_page.reload_recent_projects()
 
     @Slot()
@@ -280,8 +303,27 @@ class MainWindow(QMainWindow):
             reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
             QMessageBox.warning(self, "Save project", f"Expected a project file that can be written. Received: {reason}")
             return False
-        self.statusBar().showMessage(f"Saved {self.projects.path}", 4000)
+        note = self.projects.last_save_note
+        self.statusBar().showMessage(f"Saved {self.projects.path}" + (f". {note}" if note else ""),
+                                     15_000 if note else 4000)
         return True
+
+    @Slot(dict)
+    def _on_runs_moved(self, moved: dict) -> None:
+        """Runs moved next to the project on its first save: what showed them follows them."""
+        def follow(path: str) -> str:
+            for old, new in moved.items():
+                if path and Path(path).is_relative_to(old):
+                    return str(Path(new) / Path(path).relative_to(old))
+            return path
+
+        self.test_panel.rename_models({str(Path(old) / "model.keras"): str(Path(new) / "model.keras")
+                                       for old, new in moved.items()})
+        shown = self.results_panel.model_path
+        if shown and follow(shown) != shown:
+            self.results_panel.show_run(follow(shown))
+        elif self.state.model_path and follow(self.state.model_path) != self.state.model_path:
+            self.state.set_model(follow(self.state.model_path))
 
     @Slot()
     def _on_recent_menu_shown(self) -> None:
@@ -322,6 +364,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue(settings_keys.WINDOW_GEOMETRY, self.saveGeometry())
         settings.setValue(settings_keys.WINDOW_STATE, self.saveState())
+        self.runs_dock.save_collapsed(settings)
         settings.setValue(settings_keys.LAST_PROJECT, self.projects.path)
         if not self.projects.path:
             self.projects.save_session()
@@ -361,16 +404,29 @@ class MainWindow(QMainWindow):
         """The last launch's window size and place (before the window is shown)."""
         geometry = QSettings().value(settings_keys.WINDOW_GEOMETRY)
         if not (_is_bytes(geometry) and self.restoreGeometry(QByteArray(geometry))):
-            self.resize(1280, 860)
+            self._default_size()
+
+    def _default_size(self) -> None:
+        """1280×860, or the screen's free area where that is smaller (a 1280×720 laptop)."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        width, height = DEFAULT_SIZE
+        if screen is not None and screen.isValid():
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
 
     def _restore_layout(self, settings: QSettings) -> None:
         # The window opens on the start page whatever tab was shown last: it leads everywhere.
         state = settings.value(settings_keys.WINDOW_STATE)
-        if not (_is_bytes(state) and self.restoreState(QByteArray(state))):
-            self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
+        if _is_bytes(state) and self.restoreState(QByteArray(state)):
+            self.runs_dock.restore_collapsed(settings)
+        else:
+            self._default_layout()
 
     def _default_layout(self) -> None:
-        self.resizeDocks([self.runs_dock], [170], Qt.Orientation.Vertical)
+        """The Runs dock a few rows tall; on a short window (under 800 px) collapsed to its title bar,
+        which still says how many runs there are."""
+        self.resizeDocks([self.runs_dock], [self.runs_dock.default_height()], Qt.Orientation.Vertical)
+        self.runs_dock.set_collapsed(self.height() < COMPACT_HEIGHT)
 
     def _startup_problem(self, message: str) -> None:
         self.startup_messages.append(message)

@@ -3,11 +3,18 @@
 A project (from a file or from the last session) is checked whole before anything of it reaches the
 state: its augmentation options must make specs, its hyperparameters must suit its template. A
 damaged one raises :class:`WorkbenchError` and the project open until then stays as it was.
+
+Runs made before a project is first saved go to the app's data folder (:meth:`ProjectController.runs_root`).
+Saving the project moves them into the ``runs`` folder next to it, so the project file records them
+relative to itself and they travel with it; a run still training (or one that cannot be moved) stays
+where it is, recorded by its full path. :attr:`ProjectController.runs_moved` and :attr:`last_save_note`
+say what was moved, for the window to follow and to tell the user.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
@@ -27,6 +34,7 @@ _log = logging.getLogger(__name__)
 class ProjectController(QObject):
     runs_changed = Signal(list)  # run folders of the project
     path_changed = Signal(str)  # "" for an unsaved project
+    runs_moved = Signal(dict)  # {old run folder: new run folder} moved next to the project file
 
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -34,13 +42,15 @@ class ProjectController(QObject):
         self._recent = RecentPaths(settings_keys.RECENT_PROJECTS)
         self.project = Project()
         self.path = ""
+        #: What the last save did beyond writing the file (runs moved or left behind), for the status bar.
+        self.last_save_note = ""
         state.run_finished.connect(self._on_run_finished)
 
     def runs_root(self) -> str:
         """Where new runs go: next to the project file, else in the app's data folder."""
         if self.path:
             return str(Path(self.path).parent / "runs")
-        return str(Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs")
+        return unsaved_runs_root()
 
     def new(self) -> None:
         self.project, self.path = Project(), ""
@@ -104,9 +114,15 @@ class ProjectController(QObject):
         if not target:
             raise ValueError("Expected a path for a project that was never saved. Received: none")
         self._capture_state()
+        moved, note = adopt_unsaved_runs(self.project.runs, Path(target).parent / "runs")
+        self.project.runs = [moved.get(r, r) for r in self.project.runs]
         self.path = str(self.project.save(target).resolve())
+        self.last_save_note = note
         self._recent.remember(self.path)
         self.path_changed.emit(self.path)
+        if moved:
+            self.runs_moved.emit(moved)
+            self.runs_changed.emit(list(self.project.runs))
         return self.path
 
     def apply_to_state(self) -> None:
@@ -137,6 +153,50 @@ class ProjectController(QObject):
                 except (OSError, WorkbenchError) as exc:  # the run is still listed; saving again may work
                     _log.warning("The project %s could not be saved after the run: %s", self.path, exc)
             self.runs_changed.emit(list(self.project.runs))
+
+
+def unsaved_runs_root() -> str:
+    """Where runs go before the project is saved: ``runs`` in the app's data folder."""
+    return str(Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs")
+
+
+def adopt_unsaved_runs(runs: list[str], target_root: str | Path) -> tuple[dict[str, str], str]:
+    """Move the runs of ``runs`` that sit in :func:`unsaved_runs_root` into ``target_root``.
+
+    Returns ({old: new} of the moved runs, a sentence for the user: what moved where, and what stayed
+    and why; "" when nothing was there to move). A run a live process is training stays."""
+    from workbench.core.training.runfolder import lock_holder
+
+    unsaved = Path(unsaved_runs_root()).resolve()
+    target = Path(target_root)
+    if target.resolve() == unsaved:
+        return {}, ""
+    moved: dict[str, str] = {}
+    stayed: list[str] = []
+    for run in runs:
+        try:
+            source = Path(run).resolve()
+            if source.parent != unsaved or not source.is_dir():
+                continue
+            if lock_holder(source) is not None:
+                stayed.append(f"{source.name} (still training)")
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            destination, n = target / source.name, 2
+            while destination.exists():
+                destination, n = target / f"{source.name}-{n}", n + 1
+            shutil.move(str(source), str(destination))
+        except OSError as exc:
+            stayed.append(f"{Path(run).name} ({exc.strerror or exc})")
+            continue
+        moved[run] = str(destination)
+    parts = []
+    if moved:
+        parts.append(f"Moved {len(moved)} run{'s' * (len(moved) != 1)} made before the first save into {target}")
+    if stayed:
+        parts.append(f"{len(stayed)} run{'s' * (len(stayed) != 1)} stay{'s' * (len(stayed) == 1)} in {unsaved}: "
+                     + ", ".join(stayed))
+    return moved, "; ".join(parts)
 
 
 def session_project(raw) -> Project | None:

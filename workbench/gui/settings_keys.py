@@ -18,6 +18,8 @@ from PySide6.QtCore import QByteArray, QSettings
 # The main window.
 WINDOW_GEOMETRY = "window/geometry"  # QByteArray from saveGeometry()
 WINDOW_STATE = "window/state"  # QByteArray from saveState(): docks and toolbars
+RUNS_COLLAPSED = "window/runs_collapsed"  # "true" when the Runs dock is collapsed to its title bar
+RUNS_HEIGHT = "window/runs_height"  # the Runs dock's height when expanded, in pixels
 WINDOW_TAB = "window/tab"  # the tab shown last, written by earlier releases (the window now opens on the start page)
 
 # Projects (ProjectController).
@@ -86,6 +88,8 @@ SCHEMA: dict[str, tuple[str, Callable[[Any], bool]]] = {
     WINDOW_GEOMETRY: ("saved window geometry", _is_bytes),
     WINDOW_STATE: ("saved window state", _is_bytes),
     WINDOW_TAB: ("a tab number", lambda v: _is_whole(v, 0, 100)),
+    RUNS_COLLAPSED: ("true or false", lambda v: v is None or isinstance(v, bool) or str(v).lower() in ("true", "false")),
+    RUNS_HEIGHT: ("a height in pixels", lambda v: _is_whole(v, 0, 100_000)),
     LAST_PROJECT: ("a project path", lambda v: v is None or _is_text(v)),
     RECENT_PROJECTS: ("a list of project paths", _is_path_list),
     SESSION_PROJECT: ("the last session's project as JSON", _is_session),
@@ -99,7 +103,7 @@ SCHEMA: dict[str, tuple[str, Callable[[Any], bool]]] = {
 }
 
 #: The keys that bring back the last session (skipped by ``workbench --safe-start``).
-SESSION_KEYS = (WINDOW_GEOMETRY, WINDOW_STATE, WINDOW_TAB, LAST_PROJECT, SESSION_PROJECT)
+SESSION_KEYS = (WINDOW_GEOMETRY, WINDOW_STATE, WINDOW_TAB, RUNS_COLLAPSED, RUNS_HEIGHT, LAST_PROJECT, SESSION_PROJECT)
 
 
 def discard_invalid(settings: QSettings) -> list[str]:

@@ -46,3 +46,29 @@ def test_results_panel_heading_says_interrupted(make_widget, killed_run):
     assert panel.open_model(str(killed_run / "model.keras"))
     heading = panel.findChild(type(panel._heading), "resultsHeading").text()
     assert "status interrupted, 1 epoch(s)" in heading, heading
+
+
+def test_runs_made_before_the_first_save_move_next_to_the_project(tmp_path, killed_run):
+    """They sat in the app's data folder, recorded by absolute path; saving moves them and records them
+    relative to the project file."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from workbench.gui.project_controller import ProjectController, unsaved_runs_root
+
+    state = AppState()
+    controller = ProjectController(state)
+    unsaved = Path(unsaved_runs_root()) / "run-1"
+    unsaved.parent.mkdir(parents=True)
+    shutil.copytree(killed_run, unsaved)
+    controller.project.add_run(str(unsaved))
+    moved_signals = []
+    controller.runs_moved.connect(moved_signals.append)
+    path = controller.save(str(tmp_path / "project" / "digits.wbproj"))
+    target = tmp_path / "project" / "runs" / "run-1"
+    assert target.is_dir() and not unsaved.exists()
+    assert json.loads(Path(path).read_text())["runs"] == ["runs/run-1"]
+    assert moved_signals == [{str(unsaved): str(target)}]
+    assert str(target.parent) in controller.last_save_note and "Moved 1 run" in controller.last_save_note
+    assert controller.runs_root() == str(tmp_path / "project" / "runs")

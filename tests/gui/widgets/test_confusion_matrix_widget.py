@@ -111,3 +111,30 @@ def test_rejects_a_matrix_that_does_not_match_the_names(qtbot):
         widget.set_matrix(np.zeros((2, 3)), ["a", "b"])
     with pytest.raises(ValueError, match="3 class names"):
         widget.set_matrix(np.zeros((2, 2)), ["a", "b", "c"])
+
+
+def test_every_class_is_named_on_both_axes_when_names_are_long(qtbot):
+    names = ["dress_or_sundress", "hat_or_cap", "longsleeve_top", "outerwear_jacket", "pants_and_trousers",
+             "shirt_with_collar", "shoes_and_sneakers", "shorts", "skirt", "t-shirt"]
+    widget = ConfusionMatrixWidget()
+    qtbot.addWidget(widget)
+    widget.resize(560, 520)
+    widget.set_matrix(np.eye(len(names), dtype=int) * 5 + 1, names)
+    widget.show()
+    qtbot.waitExposed(widget)
+    labels = widget.axis_labels()
+    # Side by side they would overlap: the columns' names are written upwards, one per column.
+    assert [i for i, _text in labels["bottom"]] == list(range(len(names)))
+    assert [i for i, _text in labels["left"]] == list(range(len(names)))
+    assert widget.view.getPlotItem().getAxis("bottom").is_vertical()
+    for i, text in labels["bottom"]:  # elided in the middle at most: both ends kept
+        assert text == names[i] or (text[0] == names[i][0] and text[-1] == names[i][-1] and "…" in text)
+    # The full name is under the pointer's tooltip on the axis.
+    below = widget.cell_center(len(names) - 1, 4)
+    widget._on_mouse_moved(widget.view.mapToScene(below.x(), below.y() + 60))
+    assert widget.view.toolTip() == "predicted class: pants_and_trousers"
+
+
+def test_short_names_stay_side_by_side(matrix_widget):
+    assert not matrix_widget.view.getPlotItem().getAxis("bottom").is_vertical()
+    assert [text for _i, text in matrix_widget.axis_labels()["bottom"]] == NAMES

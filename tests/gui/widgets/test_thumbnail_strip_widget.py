@@ -97,3 +97,20 @@ def test_set_images_replaces_and_validates(qtbot):
     assert strip.count() == 2  # a failed call leaves what was shown
     strip.clear()
     assert strip.count() == 0
+
+
+def test_a_long_caption_wraps_after_its_arrow_instead_of_being_cut(qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from workbench.gui.widgets.thumbnail_strip_widget import MIN_CAPTION_PX, wrap_caption
+
+    strip = ThumbnailStripWidget(thumb_size=64)
+    qtbot.addWidget(strip)
+    metrics = QFontMetrics(strip.font())
+    assert wrap_caption("dress→t-shirt 97%", metrics, MIN_CAPTION_PX) == ["dress→", "t-shirt 97%"]
+    lines = wrap_caption("dress_or_sundress→shoes_and_sneakers 97%", metrics, MIN_CAPTION_PX)
+    assert len(lines) == 2 and lines[0].endswith("→") and lines[1].endswith("97%")
+    assert all(metrics.horizontalAdvance(line) <= MIN_CAPTION_PX for line in lines)
+    strip.set_images([np.zeros((8, 8), np.uint8)], ["dress→t-shirt 97%"])
+    assert strip.button(0).text() == "dress→\nt-shirt 97%"
+    assert strip.button(0).toolTip() == "dress→t-shirt 97%"

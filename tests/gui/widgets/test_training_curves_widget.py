@@ -188,3 +188,22 @@ def test_a_later_phase_is_marked_where_it_begins(curves, qtbot):
     assert len(_lines(curves, "loss")) == 1
     curves.clear()
     assert curves.phase_markers() == [] and _lines(curves, "loss") == [] and _lines(curves, "accuracy") == []
+
+
+def test_the_legend_sits_above_the_plot_not_over_the_newest_points(curves, qtbot):
+    curves.resize(600, 400)
+    curves.set_epoch_span(2)
+    for epoch in (1, 2):
+        curves.add_epoch_point({"epoch": epoch, "loss": 1.0 / epoch, "accuracy": 0.5, "val_loss": 0.9,
+                                "val_accuracy": 0.5})
+    qtbot.waitUntil(lambda: _curve_len(curves, "loss", "val") == 2, timeout=2000)
+    plot = curves.plot("loss")
+    legend = plot.legend
+    assert [label.text for _sample, label in legend.items][:3] == [
+        "train (batches, smoothed)", "train (epoch)", "validation (epoch)"]
+    legend_rect = legend.sceneBoundingRect()
+    data_rect = plot.getViewBox().sceneBoundingRect()
+    assert legend_rect.height() > 0 and legend_rect.bottom() <= data_rect.top() + 1
+    # Both plots' data areas still line up, so the linked epoch axes agree.
+    accuracy_box = curves.plot("accuracy").getViewBox()
+    assert abs(accuracy_box.sceneBoundingRect().width() - data_rect.width()) < 2

@@ -84,3 +84,12 @@ def test_widgets_import_neither_tensorflow_nor_training_internals():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_model_input_caption_says_its_size_and_when_the_picture_was_stretched():
+    from workbench.gui.widgets.model_input_view_widget import input_caption
+
+    assert input_caption("What the model sees", (28, 28)) == "What the model sees\n28×28"
+    stretched = input_caption("What the model sees", (150, 150), (480, 640))
+    assert "150×150" in stretched and "stretched from\n640×480" in stretched
+    assert "stretched" not in input_caption("What the model sees", (150, 150), (300, 300))

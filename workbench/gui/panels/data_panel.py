@@ -414,7 +414,7 @@ class DataPanel(QWidget):
     def _build_ui(self) -> None:
         self._folder_button = named(QPushButton("Choose folder…"), "dataChooseFolderButton",
                                      "Choose dataset folder", "A folder with one sub-folder of files per class "
-                                     "(or train/val/test folders holding those).")
+                                     "(or train/val/test folders holding those). Ctrl+O from any tab.")
         self._npz_button = named(QPushButton("Open .npz…"), "dataChooseNpzButton", "Open npz dataset",
                                   "An .npz file with x_train and y_train (optionally x_test, y_test), "
                                   "as keras.datasets.mnist saves them; x_val and y_val, when present, "

@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.core.resources import resource_path, shipped_models
 from workbench.gui.modality_widgets import live_inputs
 from workbench.gui.panels.live.files_test_widget import FilesTestWidget
 from workbench.gui.panels.live.live_input_tab import LiveInputTab
 from workbench.gui.state import AppState
+from workbench.gui.widgets.panel_tabs import PanelTabs
 from workbench.gui.workers.predictor_cache import PredictorCache
 
 
@@ -36,8 +37,11 @@ class LiveTestPanel(QWidget):
         top.addWidget(QLabel("Model:"))
         top.addWidget(self._combo, 1)
         top.addWidget(self._open)
-        self.tabs = QTabWidget()
+        # Each input scrolls within its own tab when the window is small (the Camera tab is the tallest),
+        # so a short window does not scroll the whole panel, nor the Draw tab for the Camera tab's sake.
+        self.tabs = PanelTabs()
         self.tabs.setObjectName("testTabs")
+        self.tabs.setAccessibleName("Test inputs")
         self.files = FilesTestWidget(self.cache)
         first, *others = live_inputs()
         #: The live input tabs by their key in the modality mapping ("draw", "microphone", ...).
@@ -89,6 +93,17 @@ class LiveTestPanel(QWidget):
     def select_model(self, path: str) -> None:
         """Test ``path`` (added to the model list if new)."""
         self._add_model(str(path))
+
+    def rename_models(self, renamed: dict[str, str]) -> None:
+        """Models that moved ({old path: new path}, a run moved next to its project) keep their place in
+        the list under the new path; the model chosen is given to the tabs again if it moved."""
+        current = self.current_model()
+        for index in range(self._combo.count()):
+            old = self._combo.itemData(index)
+            if old in renamed:
+                self._combo.setItemData(index, renamed[old])
+        if current in renamed:
+            self._on_model_chosen(self._combo.currentIndex())
 
     def shutdown(self) -> None:
         for tab in self.input_tabs():

@@ -4,7 +4,10 @@ every layer (a pretrained backbone's too) and, for a run in phases, which layers
 The summary is built by the template itself (``core.templates.summary``) on a TaskRunner thread —
 building imports TensorFlow, which takes seconds the first time — with the dataset's class count,
 the template's input shape and the current hyperparameters, so it is the model ``train`` will build.
-Rebuilds are debounced: dragging a spin box costs one build, not one per step.
+Rebuilds are debounced: dragging a spin box costs one build, not one per step. In the main window
+(``build_when_shown=True``) the summary is built only while the panel is on screen: a window whose Model
+tab is never opened never builds one (nor imports TensorFlow for it), and changes made elsewhere cost
+one build when the tab is next shown.
 
 With a dataset loaded the list shows the templates that fit it first and says why the others do not
 (:func:`workbench.core.templates.fit.template_fit`); above the form, :class:`ModelGuidance` shows what
@@ -66,13 +69,15 @@ class ModelPanel(QWidget):
 
     summary_shown = Signal(dict)  # the summary now in the table (for tests and the status bar)
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, parent: QWidget | None = None, build_when_shown: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("modelPanel")
         self.setAccessibleName("Model")
         self._state = state
         self._summary: dict | None = None
         self._tensorflow_loaded = False
+        self._build_when_shown = build_when_shown
+        self._summary_pending = False  # a build was wanted while the panel was hidden
 
         self._list = QListWidget(self)
         self._list.setObjectName("modelTemplateList")
@@ -275,7 +280,26 @@ class ModelPanel(QWidget):
             self._list.blockSignals(False)
 
     def _schedule_summary(self) -> None:
+        if self._build_when_shown and not self.isVisible():
+            self._summary_pending = True  # built when the tab is shown (showEvent)
+            self._debounce.stop()
+            return
         self._debounce.start()  # restarts: a burst of changes makes one build
+
+    def summary_coming(self) -> bool:
+        """Whether a summary is being built or about to be (the debounce running, or a build waiting
+        for the panel to be shown)."""
+        return self._summary_pending or self._debounce.isActive() or self._runner.busy
+
+    def refresh_summary(self) -> None:
+        """Build the summary now (debounced), shown or not."""
+        self._summary_pending = False
+        self._debounce.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._summary_pending:
+            self.refresh_summary()
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_template_selected(self, current: QListWidgetItem | None, _previous) -> None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
-from workbench.gui.widgets._style import WARNING
-
-ERROR_COLOR = "#c62828"
+from workbench.gui.widgets._style import message_style
 PREFIX = {"info": "", "warning": "⚠ ", "error": "✖ "}
 
 
@@ -34,8 +32,7 @@ def set_progress_deferred(bar: QProgressBar, value: int) -> None:
 
 def set_message(label: QLabel, text: str, kind: str = "info") -> None:
     """Show ``text`` in ``label`` as ``kind`` ("info", "warning" or "error"); hide it when empty."""
-    color = {"warning": WARNING.name(), "error": ERROR_COLOR}.get(kind, "")
-    label.setStyleSheet(f"color: {color};" if color else "")
+    label.setStyleSheet(message_style(kind))  # readable on the palette's window, light or dark
     label.setProperty("messageKind", kind)
     prefix = PREFIX.get(kind, "")
     label.setText("\n".join(prefix + line for line in text.splitlines()) if text else "")

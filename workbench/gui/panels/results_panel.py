@@ -33,13 +33,13 @@ from workbench.gui.panels.results_jobs import (
 )
 from workbench.gui.panels.live.gradcam_jobs import ExplainerCache
 from workbench.gui.state import AppState
+from workbench.gui.widgets._style import message_style
 from workbench.gui.widgets.confusion_matrix_widget import ConfusionMatrixWidget
 from workbench.gui.widgets.per_class_table_widget import PerClassTableWidget
-from workbench.gui.widgets.thumbnail_strip_widget import ThumbnailStripWidget
+from workbench.gui.widgets.thumbnail_strip_widget import FIT_WIDTH, ThumbnailStripWidget
 from workbench.gui.workers.predictor_cache import PredictorCache
 from workbench.gui.workers.task_runner import TaskRunner
 
-ERROR_STYLE = "QLabel { color: #c62828; }"
 NO_MODEL_MESSAGE = ("No model yet.\n\nTrain one (4 Training), open a saved model (Open model… above) or pick a "
                     "run in the Runs list: its confusion matrix appears here, and a click on a cell shows the "
                     "samples behind it.")
@@ -115,7 +115,8 @@ class ResultsPanel(QWidget):
         self._sample_note = self._label("resultsSampleNote", "Samples of the selected cell",
                                         "Click a cell of the confusion matrix to see its misclassified samples.")
         self._sample_note.setWordWrap(True)
-        self._thumbnails = ThumbnailStripWidget(self, thumb_size=64, placeholder="")
+        # A grid as wide as the samples column, scrolling down: two-line captions stay whole.
+        self._thumbnails = ThumbnailStripWidget(self, columns=FIT_WIDTH, thumb_size=64, placeholder="")
         self._thumbnails.setObjectName("resultsSampleThumbnails")
         self._thumbnails.setAccessibleName("Misclassified samples")
         self._sample_list = QListWidget(self)  # sound and video samples are listed by file name
@@ -172,27 +173,38 @@ class ResultsPanel(QWidget):
         for widget in (self._accuracy, self._top_k, self._macro_f1, self._best_epoch):
             metrics.addWidget(widget)
         metrics.addStretch(1)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self._matrix)
-        splitter.addWidget(self._per_class)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
         samples = self._samples_box = QGroupBox("Samples of the selected cell", self)
         samples_layout = QVBoxLayout(samples)
         note_row = QHBoxLayout()
         note_row.addWidget(self._sample_note, 1)
-        note_row.addWidget(self._gradcam)
+        note_row.addWidget(self._gradcam, 0, Qt.AlignmentFlag.AlignTop)
         samples_layout.addLayout(note_row)
-        samples_layout.addWidget(self._thumbnails)
+        samples_layout.addWidget(self._thumbnails, 1)
         samples_layout.addWidget(self._sample_list)
         samples_layout.addWidget(self._clips, 1)
+        # The matrix takes the whole height on the left (a short window still shows it large, its
+        # class names written upwards under it); per-class figures and the clicked cell's samples
+        # share the right column, the line between them draggable.
+        right = self._right_column = QSplitter(Qt.Orientation.Vertical, self)
+        right.setObjectName("resultsRightSplitter")
+        right.addWidget(self._per_class)
+        right.addWidget(samples)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+        right.setChildrenCollapsible(False)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("resultsSplitter")
+        splitter.addWidget(self._matrix)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(actions)
         layout.addWidget(self._export_status)
         layout.addWidget(self._heading)
         layout.addLayout(metrics)
         layout.addWidget(splitter, 1)
-        layout.addWidget(samples)
         self._show_figures(False)
 
     # ----------------------------------------------------------------------------------- public
@@ -352,7 +364,7 @@ class ResultsPanel(QWidget):
         self._clips.hide()
 
     def _show_status(self, text: str, error: bool = False) -> None:
-        self._export_status.setStyleSheet(ERROR_STYLE if error else "")
+        self._export_status.setStyleSheet(message_style("error") if error else "")
         self._export_status.setText(text)
         self._export_status.setVisible(bool(text))
 
@@ -402,6 +414,7 @@ class ResultsPanel(QWidget):
         to do without one."""
         self._per_class.setVisible(shown)
         self._samples_box.setVisible(shown)
+        self._right_column.setVisible(shown)
 
     @Slot()
     def _on_open_clicked(self) -> None:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSplitter,
     QVBoxLayout, QWidget,
@@ -31,11 +31,12 @@ from workbench.core.templates.fit import template_fit
 from workbench.core.training.trainer import default_run_dir
 from workbench.gui.panels.panel_widgets import message_label, set_message, set_progress_deferred
 from workbench.gui.state import AppState
+from workbench.gui.widgets._style import message_style
 from workbench.gui.widgets.training_curves_widget import TrainingCurvesWidget
 
 LOG_MAX_LINES = 5000
+START_KEYS = "Ctrl+Return"  # the Start action's key, as the tooltips say it
 READOUT_INTERVAL_MS = 200  # counters and progress follow batch reports at the curves' pace (see _show_latest_batch)
-ERROR_STYLE = "QLabel { color: #c62828; font-weight: bold; }"  # red in light and dark themes alike
 READY, NOT_READY = "Ready.", "Not ready to train:"
 STATUS_TEXT = {"completed": "Completed", "cancelled": "Stopped", "stopped_early": "Stopped early",
                "failed": "Failed"}
@@ -73,6 +74,7 @@ class TrainingPanel(QWidget):
         self._state = state
         self._controller = controller
         self.runs_root: str = default_runs_root()
+        self._runs_root_saved = False
         self._first_batch: tuple[float, int] | None = None  # (time, global step) for the ETA
         self._epochs = 0
         self._stopping = False
@@ -86,14 +88,23 @@ class TrainingPanel(QWidget):
         self._start_button = QPushButton("Start training", self)
         self._start_button.setObjectName("trainStartButton")
         self._start_button.setAccessibleName("Start training")
-        self._start_button.setToolTip("Train the chosen template on the chosen dataset")
+        self._start_button.setToolTip(f"Train the chosen template on the chosen dataset ({START_KEYS})")
         self._start_button.clicked.connect(self._on_start_clicked)
         self._stop_button = QPushButton("Stop", self)
         self._stop_button.setObjectName("trainStopButton")
         self._stop_button.setAccessibleName("Stop training")
-        self._stop_button.setToolTip("Stop after the current batch; the best model so far is kept")
+        self._stop_button.setToolTip("Stop after the current batch; the best model so far is kept (Esc)")
         self._stop_button.setEnabled(False)
         self._stop_button.clicked.connect(self._on_stop_clicked)
+        # The same two commands with keys, for the main window's Training menu (and its shortcuts).
+        self.start_action = QAction("&Start training", self)
+        self.start_action.setObjectName("actionStartTraining")
+        self.start_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.start_action.triggered.connect(self._on_start_clicked)
+        self.stop_action = QAction("S&top training", self)
+        self.stop_action.setObjectName("actionStopTraining")
+        self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))  # enabled (and so active) only while training
+        self.stop_action.triggered.connect(self._on_stop_clicked)
         self._status = self._label("trainStatusLabel", "Training status", READY)
         self._status.setWordWrap(True)
         self._training_text = ""  # the status while batches run, shown again after a stage
@@ -101,8 +112,12 @@ class TrainingPanel(QWidget):
         # Why Start is disabled (no dataset, a template for other data), said before Start, not after it.
         self._blocked = message_label("trainStartBlockedLabel", "Why training cannot start")
         self._blocked.hide()
+        # Where runs are written: the app's data folder until the project is saved, then next to it.
+        self._runs_folder = message_label("trainRunsFolderLabel", "Where new runs are saved")
+        self._runs_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._runs_folder.setEnabled(False)  # the palette's dimmed text: a note, not a message
         self._error = self._label("trainErrorLabel", "Training error", "")
-        self._error.setStyleSheet(ERROR_STYLE)
+        self._error.setStyleSheet(message_style("error", bold=True))  # readable in light and dark palettes
         self._error.setWordWrap(True)
         self._error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._error.hide()
@@ -151,6 +166,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self._blocked)
+        layout.addWidget(self._runs_folder)
         layout.addWidget(self._error)
         layout.addLayout(stats)
         layout.addLayout(progress_row)
@@ -183,6 +199,23 @@ class TrainingPanel(QWidget):
     @property
     def controller(self):
         return self._controller
+
+    def set_runs_root(self, root: str, saved: bool) -> None:
+        """Write new runs into ``root`` and say where: ``saved`` is False before the project's first save."""
+        self.runs_root = root
+        self._runs_root_saved = saved
+        self._show_runs_folder()
+
+    def runs_folder_text(self) -> str:
+        return self._runs_folder.text()
+
+    def _show_runs_folder(self) -> None:
+        if self._runs_root_saved:
+            text = f"Runs are saved in {self.runs_root}, next to the project."
+        else:
+            text = (f"Runs are saved in {self.runs_root} until the project is saved: File ▸ Save project "
+                    "moves them next to it.")
+        set_message(self._runs_folder, text)
 
     def error_text(self) -> str:
         """The error shown in the panel ("" when none)."""
@@ -281,11 +314,13 @@ class TrainingPanel(QWidget):
         running = self._controller.running
         blocker = "" if running else self.start_blocker()
         self._start_button.setEnabled(not running and not blocker)
-        self._start_button.setToolTip(blocker or "Train the chosen template on the chosen dataset")
+        self._start_button.setToolTip(blocker or f"Train the chosen template on the chosen dataset ({START_KEYS})")
+        self.start_action.setEnabled(self._start_button.isEnabled())
         set_message(self._blocked, blocker, "warning" if self._state.dataset_path else "info")
         if not running and self._status.text() in (READY, NOT_READY):  # never over a finished run's result
             self._status.setText(NOT_READY if blocker else READY)
         self._stop_button.setEnabled(running and not self._stopping)
+        self.stop_action.setEnabled(self._stop_button.isEnabled())
 
     def _show_error(self, message: str) -> None:
         self._error.setText(message)

@@ -25,6 +25,44 @@ SERIES_COLORS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY)
 WARNING = VERMILLION
 
 
+#: Message colours for a light window and for a dark one: each reads at 4.5:1 or more on its background
+#: (the dark red and amber of a light theme are too dark to read on a dark one).
+MESSAGE_COLORS = {
+    "error": (QColor("#c62828"), QColor("#ff8a80")),
+    "warning": (QColor("#9c4a06"), QColor("#ffb74d")),
+}
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    """Whether the palette (the application's by default) draws light text on a dark window."""
+    palette = palette or QApplication.palette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(QPalette.ColorRole.WindowText).lightness()
+
+
+def message_color(kind: str, palette: QPalette | None = None) -> QColor | None:
+    """The text colour of an "error" or "warning" line in the current palette (None: the palette's own)."""
+    pair = MESSAGE_COLORS.get(kind)
+    return None if pair is None else QColor(pair[1] if is_dark(palette) else pair[0])
+
+
+def message_style(kind: str, bold: bool = False) -> str:
+    """A QLabel style sheet for a message of ``kind`` ("" for plain text in the palette's colours)."""
+    color = message_color(kind)
+    rules = ([f"color: {color.name()};"] if color is not None else []) + (["font-weight: bold;"] if bold else [])
+    return f"QLabel {{ {' '.join(rules)} }}" if rules else ""
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21; 4.5 reads as body text)."""
+    def luminance(color: QColor) -> float:
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def palette_colors() -> tuple[QColor, QColor]:
     """Return (background, foreground) from the application palette."""
     palette = QApplication.palette()
@@ -32,11 +70,11 @@ def palette_colors() -> tuple[QColor, QColor]:
 
 
 def make_plot_widget(
-    object_name: str, accessible_name: str, parent: QWidget | None = None
+    object_name: str, accessible_name: str, parent: QWidget | None = None, axis_items: dict | None = None
 ) -> pg.PlotWidget:
     """A PlotWidget coloured like the surrounding widgets, with a stable name for tests and a11y."""
     background, foreground = palette_colors()
-    widget = pg.PlotWidget(parent=parent, background=background)
+    widget = pg.PlotWidget(parent=parent, background=background, axisItems=axis_items)
     widget.setObjectName(object_name)
     widget.setAccessibleName(accessible_name)
     plot = widget.getPlotItem()
@@ -97,3 +135,4 @@ def fit_category_labels(
         if all(text == names[i] or len(text) > min_chars for i, text in picked):
             return picked
     return []
+

@@ -14,9 +14,8 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal,
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
-from workbench.gui.widgets._style import (
-    WARNING, fit_category_labels, make_plot_widget, make_static, shorten, slot_pixels,
-)
+from workbench.gui.widgets._plot_items import CategoryAxis
+from workbench.gui.widgets._style import WARNING, make_plot_widget, make_static, slot_pixels
 from workbench.gui.widgets.empty_state_widget import EmptyStateWidget
 
 # Sequential blues (as matplotlib's "Blues"): light for few, dark for many.
@@ -26,6 +25,7 @@ _BLUES = pg.ColorMap(
 )
 _LUT = _BLUES.getLookupTable(0.0, 1.0, 256)
 EMPTY_MESSAGE = "No confusion matrix yet: train a model or open a saved one, and evaluate it to see one."
+ROW_LABEL_PX = 140  # the widest true-class name on the left axis before it is elided
 MAX_LABELLED_CLASSES = 30  # beyond this the cells are too small to hold readable numbers
 
 
@@ -85,6 +85,7 @@ class ConfusionMatrixWidget(QWidget):
         self._matrix = np.zeros((0, 0), dtype=np.int64)
         self._class_names: list[str] = []
         self._selected: tuple[int, int] | None = None
+        self._left_labels: list[tuple[int, str]] = []
 
         self._caption = QLabel(self)
         self._caption.setObjectName("confusionMatrixCaption")
@@ -96,7 +97,10 @@ class ConfusionMatrixWidget(QWidget):
         self._normalize_box.setToolTip("Colour each row by its share, so small classes stand out")
         self._normalize_box.toggled.connect(self._on_normalize_toggled)
 
-        self._view = make_plot_widget("confusionMatrixView", "Confusion matrix cells", self)
+        # Every column is named: side by side when the names fit, else written upwards (elided, full in tooltips).
+        self._bottom_axis = CategoryAxis()
+        self._view = make_plot_widget("confusionMatrixView", "Confusion matrix cells", self,
+                                      axis_items={"bottom": self._bottom_axis})
         self._view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._view.installEventFilter(self)
         make_static(self._view)
@@ -228,10 +232,8 @@ class ConfusionMatrixWidget(QWidget):
         values = self._colour_values()
         self._image.setImage(values, levels=(0.0, 1.0), lut=_LUT)
         self._image.setRect(QRectF(0, 0, k, k))
-        plot.getAxis("left").setTicks(
-            [[(i + 0.5, shorten(name, 16)) for i, name in enumerate(self._class_names)]])
         plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
-        self._fit_bottom_ticks()
+        self._fit_ticks()
         if k <= MAX_LABELLED_CLASSES:
             self._add_cell_texts(values)
         total, correct = int(self._matrix.sum()), int(np.trace(self._matrix))
@@ -245,11 +247,21 @@ class ConfusionMatrixWidget(QWidget):
         else:
             self._highlight.hide()
 
-    def _fit_bottom_ticks(self) -> None:
-        # Columns are narrow: elide (or thin out) the names so neighbours never overlap.
-        labels = fit_category_labels(
-            self._class_names, slot_pixels(self._view), QFontMetrics(self._view.font()))
-        self._view.getPlotItem().getAxis("bottom").setTicks([[(i + 0.5, t) for i, t in labels]])
+    def axis_labels(self) -> dict[str, list[tuple[int, str]]]:
+        """(class index, text) of the classes named on the "left" (true) and "bottom" (predicted) axes."""
+        return {"left": list(self._left_labels), "bottom": self._bottom_axis.labels()}
+
+    def _fit_ticks(self) -> None:
+        slot = slot_pixels(self._view)  # the cells are square: a row is as tall as a column is wide
+        self._bottom_axis.set_categories(self._class_names, slot)
+        # Rows are named whole up to ROW_LABEL_PX (elided in the middle beyond: both ends kept); only rows
+        # thinner than a line of text (dozens of classes) name every n-th class.
+        metrics = QFontMetrics(self._view.font())
+        line = metrics.height()
+        stride = 1 if slot <= 0 or slot >= 0.8 * line else math.ceil(0.8 * line / slot)
+        self._left_labels = [(i, metrics.elidedText(self._class_names[i], Qt.TextElideMode.ElideMiddle, ROW_LABEL_PX))
+                             for i in range(0, len(self._class_names), stride)]
+        self._view.getPlotItem().getAxis("left").setTicks([[(i + 0.5, text) for i, text in self._left_labels]])
 
     def _add_cell_texts(self, values: np.ndarray) -> None:
         k = len(self._class_names)
@@ -274,18 +286,29 @@ class ConfusionMatrixWidget(QWidget):
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         # Axis names may be elided or thinned out; the tooltip always has the full story.
-        cell = self._cell_at_item_pos(self._image.mapFromScene(scene_pos))
+        pos = self._image.mapFromScene(scene_pos)
+        cell = self._cell_at_item_pos(pos)
         if cell is None:
-            self._view.setToolTip("")
+            self._view.setToolTip(self._axis_tooltip(pos))
             return
         row, col = cell
         names, count = self._class_names, int(self._matrix[row, col])
         self._view.setToolTip(f"true {names[row]} → predicted {names[col]}: {count}")
 
+    def _axis_tooltip(self, pos: QPointF) -> str:
+        """The full class name under an axis label (names there may be elided), else ""."""
+        k = len(self._class_names)
+        col, row = math.floor(pos.x()), math.floor(pos.y())
+        if pos.y() >= k and 0 <= col < k:
+            return f"predicted class: {self._class_names[col]}"
+        if pos.x() < 0 and 0 <= row < k:
+            return f"true class: {self._class_names[row]}"
+        return ""
+
     @Slot(object)
     def _on_view_resized(self, _view_box) -> None:
         if self._class_names:
-            self._fit_bottom_ticks()
+            self._fit_ticks()
 
     @Slot(bool)
     def _on_normalize_toggled(self, _checked: bool) -> None:

@@ -283,6 +283,9 @@ class DrawCanvasWidget(QWidget):
             if self._drawing:
                 self.undo()
             return True
+        if kind == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()  # Esc on the canvas clears it, even while Esc also stops a training run elsewhere
+            return True
         return super().event(event)
 
     def _on_touch(self, event: QTouchEvent) -> None:

@@ -16,7 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workbench.gui.widgets._style import SERIES_COLORS, make_plot_widget, make_static, palette_colors
+from workbench.gui.widgets._plot_items import add_legend_above
+from workbench.gui.widgets._style import SERIES_COLORS, make_plot_widget, make_static
 
 REDRAW_INTERVAL_MS = 100
 DEFAULT_WINDOW_S = 20.0
@@ -53,10 +54,7 @@ class ProbabilityTimelineWidget(QWidget):
         plot.setXRange(-self._window_s, 0, padding=0)
         plot.setYRange(0, 1, padding=0.02)
         plot.setClipToView(True)
-        background, foreground = palette_colors()
-        background.setAlpha(200)
-        self._legend = plot.addLegend(offset=(6, 4), labelTextSize="8pt", labelTextColor=foreground,
-                                      brush=background)
+        self._legend = add_legend_above(plot, columns=10)  # above the plot: over it, it hid the curves
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._view)

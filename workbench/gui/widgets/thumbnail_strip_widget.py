@@ -42,8 +42,35 @@ def array_to_qimage(image: np.ndarray) -> QImage:
     return borrowed.copy()
 
 
+FIT_WIDTH = -1  # ``columns``: a grid with as many columns as its width holds, re-flowed when resized
+MIN_CAPTION_PX = 92  # "longsleeve 97%" on one line under a 64 px thumbnail
+_BREAKS = "→ _-/"
+
+
+def wrap_caption(line: str, metrics: QFontMetrics, width: int, max_lines: int = 2) -> list[str]:
+    """``line`` in at most ``max_lines`` lines of ``width`` pixels: a "true→predicted 97%" caption that does
+    not fit is broken after its "→" ("dress→" / "t-shirt 97%"), others after the last space, "_", "-" or
+    "/" that fits; a line still too long is elided in the middle (both ends of a class name kept)."""
+    if max_lines >= 2 and "→" in line and metrics.horizontalAdvance(line) > width:
+        head, tail = line.split("→", 1)
+        return [metrics.elidedText(head + "→", Qt.TextElideMode.ElideMiddle, width),
+                *wrap_caption(tail, metrics, width, max_lines - 1)]
+    lines = []
+    rest = line
+    while rest and len(lines) < max_lines - 1 and metrics.horizontalAdvance(rest) > width:
+        cut = max((i + 1 for i, ch in enumerate(rest[:-1]) if ch in _BREAKS
+                   and metrics.horizontalAdvance(rest[:i + 1].rstrip()) <= width), default=0)
+        if cut == 0:
+            break
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideMiddle, width))
+    return lines
+
+
 class ThumbnailStripWidget(QWidget):
-    """A strip (``columns=0``) or grid (``columns=N``) of captioned thumbnails."""
+    """A strip (``columns=0``), a grid (``columns=N``) or a grid as wide as the widget (``columns=FIT_WIDTH``)
+    of captioned thumbnails."""
 
     image_clicked = Signal(int)  # index into the list given to set_images
 
@@ -57,7 +84,8 @@ class ThumbnailStripWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("thumbnailStripWidget")
         self.setAccessibleName("Thumbnails")
-        self._columns = max(0, columns)
+        self._columns = columns if columns == FIT_WIDTH else max(0, columns)
+        self._placed_columns = 0
         self._thumb_size = thumb_size
         self._buttons: list[QToolButton] = []
         self._group = QButtonGroup(self)
@@ -107,20 +135,39 @@ class ThumbnailStripWidget(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             button.setIcon(QIcon(pixmap))
             button.setIconSize(QSize(self._thumb_size, self._thumb_size))
-            # Long captions are elided per line so every cell keeps the same width; the tooltip
-            # and accessible name carry the whole text.
-            width = self._thumb_size + 8
+            # Every cell keeps the same width: a long caption line wraps once (after "→", a space, "_",
+            # "-" or "/") and only then is elided; the tooltip and accessible name carry the whole text.
+            width = max(self._thumb_size + 8, MIN_CAPTION_PX)
             button.setText("\n".join(
-                metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
-                for line in caption.splitlines()
+                wrapped for line in caption.splitlines() for wrapped in wrap_caption(line, metrics, width)
             ))
             button.setFixedWidth(width + 8)
             self._group.addButton(button, index)
-            row, col = divmod(index, self._columns) if self._columns else (0, index)
-            self._grid.addWidget(button, row, col)
             self._buttons.append(button)
+        self._place_buttons()
         self._placeholder.setVisible(not self._buttons)
         self._apply_scrolling()
+
+    def _columns_now(self) -> int:
+        """Columns of the grid: the set number, as many as the width holds (``FIT_WIDTH``), 0 for a strip."""
+        if self._columns != FIT_WIDTH:
+            return self._columns
+        cell = (self._buttons[0].maximumWidth() if self._buttons else self._thumb_size + 16) + self._grid.spacing()
+        return max(1, (self._scroll.viewport().width() - 4) // max(cell, 1))
+
+    def _place_buttons(self) -> None:
+        columns = self._columns_now()
+        for button in self._buttons:
+            self._grid.removeWidget(button)
+        for index, button in enumerate(self._buttons):
+            row, col = divmod(index, columns) if columns else (0, index)
+            self._grid.addWidget(button, row, col)
+        self._placed_columns = columns
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self._columns == FIT_WIDTH and self._buttons and self._columns_now() != self._placed_columns:
+            self._place_buttons()
 
     def clear(self) -> None:
         """Remove all thumbnails and show the placeholder."""
@@ -132,8 +179,9 @@ class ThumbnailStripWidget(QWidget):
         self._placeholder.setVisible(True)
 
     def set_columns(self, columns: int) -> None:
-        """0 for a single scrolling row, N for a grid of N columns (takes effect on set_images)."""
-        self._columns = max(0, columns)
+        """0 for a single scrolling row, N for a grid of N columns, ``FIT_WIDTH`` for as many columns as
+        the width holds (takes effect on set_images)."""
+        self._columns = columns if columns == FIT_WIDTH else max(0, columns)
 
     def count(self) -> int:
         """Number of thumbnails shown."""

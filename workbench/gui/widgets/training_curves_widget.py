@@ -15,12 +15,10 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workbench.gui.widgets._style import (
-    BLUE, GREY, SERIES_COLORS, VERMILLION, make_plot_widget, palette_colors,
-)
+from workbench.gui.widgets._plot_items import add_legend_above
+from workbench.gui.widgets._style import BLUE, GREY, SERIES_COLORS, VERMILLION, make_plot_widget, palette_colors
 from workbench.gui.widgets.empty_state_widget import EmptyStateWidget
 
 METRICS = ("loss", "accuracy")
@@ -121,14 +119,8 @@ class TrainingCurvesWidget(QWidget):
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         if metric == "loss":  # one legend serves both plots: the styles are the same
-            background, foreground = palette_colors()
-            background.setAlpha(210)
-            frame = QColor(foreground)
-            frame.setAlpha(70)
-            plot.addLegend(
-                offset=(-10, 10), labelTextSize="8pt", labelTextColor=foreground,
-                brush=background, pen=pg.mkPen(frame),
-            )
+            # In a row above the plot: inside it, it covered the newest points (the last validation marker).
+            add_legend_above(plot, columns=4)
         faint = pg.mkColor(BLUE)
         faint.setAlpha(60)
         return {

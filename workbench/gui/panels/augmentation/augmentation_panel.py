@@ -158,10 +158,16 @@ class AugmentationPanel(AugmentationPreviewPanel):
             images += [original, *versions]
             captions += ["original"] + [f"#{i + 1}" for i in range(len(versions))]
         self._grid.set_images(images, captions)
+        size = ""
+        if len(preview.originals) and np.ndim(preview.originals[0]) == 3:
+            height, width = np.shape(preview.originals[0])[:2]
+            # Shown as the model sees them: training resizes every image to the input, aspect not kept.
+            size = f" Shown at the model's input size, {width}×{height}: pictures of another shape are stretched " \
+                   "to it, as training does."
         if preview.spec.enabled:
             return (f"Each row: a random training image, then {PREVIEW_VERSIONS} versions made by the same "
-                    "Keras layers training uses.")
-        return "Augmentation is off: training sees the images as they are. Move a slider to try it."
+                    f"Keras layers training uses.{size}")
+        return f"Augmentation is off: training sees the images as they are. Move a slider to try it.{size}"
 
     def _sample_source(self) -> SampleSource | str:
         """Where preview samples come from, or why there is nothing to preview."""

@@ -219,6 +219,9 @@ class AugmentationPreviewPanel(QWidget):
                                 if k != "modality" and v)
             self._recipe_button.setToolTip(f"The augmentation '{self._state.template_id}' was measured with and "
                                            f"trains with by default: {options}.")
+        else:
+            self._recipe_button.setToolTip("Use the chosen template's own augmentation (offered for templates "
+                                           "that come with one).")
 
     def _set_whole_spec(self, spec) -> None:
         self._spec = spec

@@ -41,6 +41,7 @@ from workbench.gui import settings_keys
 from workbench.gui.panels.live.camera_collect_widget import CameraCollectWidget
 from workbench.gui.panels.live.camera_controls_widget import CameraControlsWidget
 from workbench.gui.panels.live.camera_gradcam_widget import CameraGradCamWidget
+from workbench.gui.widgets._style import message_style
 from workbench.gui.widgets.camera_view_widget import CameraViewWidget
 from workbench.gui.widgets.model_input_view_widget import ModelInputViewWidget
 from workbench.gui.widgets.probability_bars_widget import DEFAULT_THRESHOLD, ProbabilityBarsWidget
@@ -136,7 +137,7 @@ class CameraTestWidget(QWidget):
         self.preview = ModelInputViewWidget(parent=self)
         self.gradcam = CameraGradCamWidget(cache, self.view, self)
         self.bars = ProbabilityBarsWidget(self, threshold=DEFAULT_THRESHOLD)
-        self.bars.setMinimumSize(240, 220)
+        self.bars.setMinimumSize(240, 150)
         self._stats = QLabel("", self)
         self._stats.setObjectName("cameraStatsLabel")
         self._stats.setAccessibleName("Feed rate, predictions per second and latency")
@@ -145,21 +146,23 @@ class CameraTestWidget(QWidget):
                                "frame's capture to its label on screen.")
         self._stats.setWordWrap(True)
         self.timeline = ProbabilityTimelineWidget(self)
-        self.timeline.setMinimumHeight(150)
+        self.timeline.setMinimumHeight(130)
         self.collect = CameraCollectWidget(self)
         self.collect.save_requested.connect(self._on_save_requested)
         self.collect.saved.connect(self.saved)
 
-        inputs = QHBoxLayout()
-        inputs.setSpacing(24)
-        inputs.addStretch(1)
+        # What the model sees beside the probabilities (not above them), so that on a short window
+        # (1280×720) the bars keep their height.
+        inputs = QVBoxLayout()
         inputs.addWidget(self.preview)
         inputs.addWidget(self.gradcam.input_view)
         inputs.addStretch(1)
+        answer = QHBoxLayout()
+        answer.addLayout(inputs)
+        answer.addWidget(self.bars, 1)
         right = QVBoxLayout()
-        right.addLayout(inputs)
+        right.addLayout(answer, 1)
         right.addWidget(self.gradcam)
-        right.addWidget(self.bars, 1)
         right.addWidget(self._stats)
         row = QHBoxLayout()
         row.addWidget(self.view, 3)
@@ -167,7 +170,7 @@ class CameraTestWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self._message)
         layout.addWidget(self.controls)
-        layout.addLayout(row, 3)
+        layout.addLayout(row, 2)
         layout.addWidget(self.timeline, 1)
         layout.addWidget(self.collect)
         self._refresh_message()
@@ -322,7 +325,7 @@ class CameraTestWidget(QWidget):
         problems = [text for text in (self._problem, self._model_note) if text]
         text, warning = ("\n".join(problems), True) if problems else (self._hint(), False)
         self._message.setText(text)
-        self._message.setStyleSheet("QLabel { color: #b45309; font-weight: bold; }" if warning else "")
+        self._message.setStyleSheet(message_style("warning", bold=True) if warning else "")
 
     def _start_loading(self) -> None:
         self._requested_path = self._model_path
@@ -434,8 +437,8 @@ class CameraTestWidget(QWidget):
         self._answers.add(shown)
         latency = (shown - request["captured_at"]) * 1000.0
         self._latencies.append(latency)
-        if request["kind"] == "image":
-            self.preview.set_input(result["model_input"])
+        if request["kind"] == "image":  # digit models fit the digit keeping its shape; others stretch the frame
+            self.preview.set_input(result["model_input"], None if self._mnist_style else request.get("frame_size"))
         if result["blank"]:
             self.bars.clear()  # plain paper: nothing to read, and a softmax would still name a class
             self.gradcam.clear()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QAction, QImage, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -32,6 +32,7 @@ from workbench.core.errors import DatasetError, WorkbenchError
 from workbench.core.image.collect import count_images, save_class_image
 from workbench.core.modality import DEFAULT_MODALITY
 from workbench.gui.panels.live.draw_collect_widget import DIGIT_CLASSES, DrawCollectWidget
+from workbench.gui.widgets._style import message_style
 from workbench.gui.widgets.draw_canvas_widget import DrawCanvasWidget
 from workbench.gui.widgets.probability_bars_widget import DEFAULT_THRESHOLD, ProbabilityBarsWidget
 from workbench.gui.workers.live_predict_controller import LivePredictController
@@ -100,8 +101,15 @@ class DrawTestWidget(QWidget):
         clear = QPushButton("Clear", self)
         clear.setObjectName("drawClearButton")
         clear.setAccessibleName("Clear the drawing")
-        clear.setToolTip("Clear the canvas (Esc or right-click)")
+        clear.setToolTip("Clear the canvas (Del, Ctrl+L, or Esc and right-click on the canvas)")
         clear.clicked.connect(self._on_clear_clicked)
+        clear_action = QAction("Clear the drawing", self)
+        clear_action.setObjectName("drawClearAction")
+        clear_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence("Ctrl+L")])
+        # Qt enables a widget's shortcut only while the widget is visible: these work on the Draw tab only,
+        # and a text field there keeps its own Del.
+        clear_action.triggered.connect(self._on_clear_clicked)
+        self.addAction(clear_action)
         undo = QPushButton("Undo", self)
         undo.setObjectName("drawUndoButton")
         undo.setAccessibleName("Undo the last stroke")
@@ -268,7 +276,7 @@ class DrawTestWidget(QWidget):
 
     def _set_message(self, text: str, warning: bool = False) -> None:
         self._message.setText(text)
-        self._message.setStyleSheet("QLabel { color: #b45309; font-weight: bold; }" if warning else "")
+        self._message.setStyleSheet(message_style("warning", bold=True) if warning else "")
 
     def _clear_display(self) -> None:
         self._last_result = None
