@@ -196,6 +196,8 @@ def train_config_from_args(args: argparse.Namespace):
         group_regex=args.group_regex, out_dir=args.out,
         val_groups=[g.strip() for g in args.val_groups.split(",") if g.strip()] if args.val_groups else None,
         command=_command_line(),
+        distribute=getattr(args, "distribute", None) or "none", cpu_replicas=getattr(args, "cpu_replicas", None),
+        mixed_precision=bool(getattr(args, "mixed_precision", None)),
     )
 
 
@@ -203,7 +205,8 @@ DEFAULT_VAL_SPLIT = 0.2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process ended by Ctrl-C
 # With --resume, the run's settings come from its sidecar: only --epochs (a new total) and --json apply.
 _NOT_WITH_RESUME = ("template", "data", "batch_size", "learning_rate", "optimizer", "dropout", "lr_schedule",
-                    "patience", "hparam", "augment", "val_split", "group_regex", "val_groups", "seed", "out")
+                    "patience", "hparam", "augment", "val_split", "group_regex", "val_groups", "seed", "out",
+                    "distribute", "cpu_replicas", "mixed_precision")
 
 
 def _command_line() -> str | None:
@@ -540,6 +543,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="a new or empty run folder (default runs/<template>-<time>)")
     p.add_argument("--json", action="store_true", help="JSON lines of events instead of a progress bar")
+    p.add_argument("--distribute", choices=("none", "mirrored", "multi-worker"),
+                   help="mirrored: all local GPUs (or --cpu-replicas CPU devices); multi-worker: the machines "
+                        "TF_CONFIG names. Each replica takes --batch-size; the learning rate scales with them")
+    p.add_argument("--cpu-replicas", type=int, metavar="N",
+                   help="with --distribute mirrored on a machine without GPUs: N CPU devices (default 2)")
+    p.add_argument("--mixed-precision", action="store_const", const=True,
+                   help="float16 compute on a GPU, where the template allows it")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="metrics and confusion matrix of a model on a dataset")

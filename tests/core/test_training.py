@@ -41,7 +41,8 @@ class Recorder:
 
     def listeners(self) -> TrainingListeners:
         return TrainingListeners(**{name: self._record(name) for name in
-                                    ("run_started", "batch_ended", "epoch_ended", "run_finished", "log")})
+                                    ("run_started", "batch_ended", "epoch_ended", "run_finished", "log",
+                                     "stage_started")})
 
     def of(self, name: str) -> list:
         return [payload for event, payload in self.events if event == name]
@@ -127,7 +128,7 @@ def test_run_folder_has_model_sidecar_history_and_evaluation(completed, three_cl
 
 def test_listeners_receive_every_event(completed):
     result, recorder = completed
-    names = [name for name, _ in recorder.events if name != "log"]
+    names = [name for name, _ in recorder.events if name not in ("log", "stage_started")]
     assert names[0] == "run_started" and names[-1] == "run_finished"
 
     started = recorder.of("run_started")[0]
@@ -155,6 +156,18 @@ def test_listeners_receive_every_event(completed):
     assert finished["status"] == "completed" and finished["epochs_run"] == 2
     assert finished["model_path"] == str(result.model_path)
     assert any("Training" in line for line in recorder.of("log"))
+
+
+def test_after_the_last_batch_the_run_says_it_is_validating_evaluating_and_saving(completed):
+    _, recorder = completed
+    last_batch = max(i for i, (name, _) in enumerate(recorder.events) if name == "batch_ended")
+    after = [(p["stage"], p["epoch"]) for name, p in recorder.events[last_batch:] if name == "stage_started"]
+    # The last epoch's validation and checkpoint, then the best model's evaluation and the run's files.
+    assert after[0] == ("validating", 2) and ("saving", 2) in after
+    assert after[-2:] == [("evaluating", None), ("saving", None)]
+    assert all(p["message"].endswith("…") for p in recorder.of("stage_started"))
+    finished = next(i for i, (name, _) in enumerate(recorder.events) if name == "run_finished")
+    assert finished > max(i for i, (name, _) in enumerate(recorder.events) if name == "stage_started")
 
 
 def test_same_seed_gives_the_same_history(completed, three_classes, tmp_path):

@@ -162,9 +162,18 @@ class RunArtefacts:
             "split": s.split.info,
             "seed": s.hp["seed"],
             "command": config.command,
+            **({"distribution": self._distribution()} if s.distribution is not None else {}),
             "versions": library_versions(),
             **({"resumed": self.resumed} if self.resumed else {}),
         }
+
+
+    def _distribution(self) -> dict[str, Any]:
+        """The strategy, replicas and devices of the run, its global batch and the rates it trained with."""
+        s = self._setup
+        return {**s.distribution.to_dict(), "per_replica_batch_size": s.hp["batch_size"],
+                "global_batch_size": s.global_batch_size,
+                "learning_rates": [s.learning_rate(phase) for phase in s.phases]}
 
 
 def history_csv(history: dict[str, list[float]]) -> str:

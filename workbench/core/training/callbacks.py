@@ -8,6 +8,7 @@ from typing import Any, Callable, Protocol
 
 import keras
 
+from workbench.core.training.distribute import STOP_KEY
 from workbench.core.training.events import CancelToken, TrainingListeners
 
 BATCH_EVENT_INTERVAL_S = 0.1  # ~10 Hz: enough for a smooth curve, cheap for any receiver
@@ -73,6 +74,12 @@ class ProgressCallback(keras.callbacks.Callback):
             "samples_per_second": step * self._batch_size / elapsed,
         })
 
+    def on_test_begin(self, logs=None):
+        # fit's validation pass after the epoch's last batch: seconds on a large validation split.
+        if not self._cancel.cancelled:
+            self._listeners.stage_started({"stage": "validating", "epoch": self._epoch + 1,
+                                           "message": f"Validating epoch {self._epoch + 1}/{self._epochs}…"})
+
     def on_epoch_end(self, epoch, logs=None):
         if self._cancel.cancelled:
             return  # a partial epoch's figures would mislead the curves
@@ -111,29 +118,50 @@ class CancelCallback(keras.callbacks.Callback):
     answer when an epoch ends, so a Stop that lands while that epoch's figures are being reported
     (after its validation finished) still counts the epoch everywhere — history, checkpoint and
     resume point — instead of in some of them.
+
+    On a multi-worker run (``shared_flag``: the variable each step all-reduces, see
+    :func:`workbench.core.training.distribute.prepare_multi_worker_model`) a Stop never ends this
+    worker alone, which would leave the others waiting in their collectives: the token sets the
+    flag, and every worker raises at the step whose reduced logs show it, the same step on all of
+    them; the token of a worker whose Stop came from another is then set too.
     """
 
-    def __init__(self, cancel: CancelToken) -> None:
+    def __init__(self, cancel: CancelToken, shared_flag: Any = None) -> None:
         super().__init__()
         self._cancel = cancel
         self._at_epoch_end: bool | None = None
+        self._flag = shared_flag
+        self._flagged = False
+        self._stopped = False  # a multi-worker Stop seen in the reduced logs
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.cancelled if self._at_epoch_end is None else self._at_epoch_end
+        now = self._stopped if self._flag is not None else self._cancel.cancelled
+        return now if self._at_epoch_end is None else self._at_epoch_end
 
     def on_epoch_begin(self, epoch, logs=None):
         self._at_epoch_end = None
 
     def on_epoch_end(self, epoch, logs=None):
-        self._at_epoch_end = self._cancel.cancelled
+        if logs is not None:
+            logs.pop(STOP_KEY, None)
+        self._at_epoch_end = self._stopped if self._flag is not None else self._cancel.cancelled
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._cancel.cancelled:
+        if self._flag is None:
+            if self._cancel.cancelled:
+                raise StopRequested()
+            return
+        if float((logs if logs is not None else {}).pop(STOP_KEY, 0.0)) > 0:
+            self._stopped = True
+            self._cancel.cancel()
             raise StopRequested()
+        if self._cancel.cancelled and not self._flagged:
+            self._flag.assign(1.0)  # read by the next step's all-reduce on every worker
+            self._flagged = True
 
     def on_test_batch_end(self, batch, logs=None):
-        if self._cancel.cancelled:
+        if self._flag is None and self._cancel.cancelled:
             self.model.stop_evaluating = True
 
 

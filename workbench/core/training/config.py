@@ -64,6 +64,13 @@ class TrainConfig:
     scan: ScanReport | None = None  # reuse a scan the caller already made
     phases: list[Phase] | None = None  # None: one phase "train" with the hyperparameters' epochs and rate
     strategy: Any = None  # a tf.distribute.Strategy; the model is built, compiled and trained in its scope
+    # Or the choice of one (see workbench.core.training.distribute): "none", "mirrored" (all local GPUs,
+    # else ``cpu_replicas`` logical CPU devices) or "multi-worker" (configured by TF_CONFIG).
+    distribute: str = "none"
+    cpu_replicas: int | None = None
+    # The learning rate is scaled by the number of replicas (each replica keeps the batch size).
+    scale_learning_rate: bool = True
+    mixed_precision: bool = False  # float16 compute on a GPU, where the template allows it
 
 
 @dataclass
@@ -99,6 +106,24 @@ class RunSetup:
     input_shape: tuple[int, ...]
     preprocessing: Any
     phases: list[Phase]
+    distribution: Any = None  # a workbench.core.training.distribute.Distribution; None: one device
+
+    @property
+    def replicas(self) -> int:
+        return self.distribution.replicas if self.distribution is not None else 1
+
+    @property
+    def global_batch_size(self) -> int:
+        """One step's batch over all replicas; each replica takes the batch size of the hyperparameters."""
+        return self.hp["batch_size"] * self.replicas
+
+    @property
+    def learning_rate_scale(self) -> float:
+        return self.distribution.learning_rate_scale if self.distribution is not None else 1.0
+
+    def learning_rate(self, phase: Phase) -> float:
+        """The rate ``phase`` trains with: its own, scaled with the replicas."""
+        return phase.learning_rate * self.learning_rate_scale
 
     @property
     def num_classes(self) -> int:

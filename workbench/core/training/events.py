@@ -6,7 +6,11 @@ dict of plain floats, ints and strings.
 
 Payloads:
 - ``run_started``: ``{"run_dir", "template", "epochs", "steps_per_epoch", "num_train", "num_val",
-  "class_names", "batch_size"}``
+  "class_names", "batch_size", "strategy", "replicas", "devices", "device", "workers", "global_batch_size",
+  "learning_rate_scale", "mixed_precision"}``: ``batch_size`` is per replica, ``global_batch_size`` one
+  step's over all replicas; ``device`` says in a few words which device(s) train (``"GPU:0 (NVIDIA H200)"``,
+  ``"CPU:0"``, ``"2 × CPU"``), ``devices`` names each of this process's (see
+  :mod:`workbench.core.training.distribute`); a log line says the same.
 - ``phase_started``: ``{"name", "index", "count", "first_epoch", "last_epoch", "epochs", "learning_rate",
   "trainable_layers", "weighted_layers", "trainable_params"}`` before the first epoch of each phase
   (``index`` from 0 of ``count``; ``first_epoch`` is the phase's first epoch in the run's count from 1,
@@ -19,6 +23,11 @@ Payloads:
   phase of a run; ``epochs`` and ``total_steps`` cover all phases)
 - ``run_finished``: ``{"status": "completed"|"cancelled"|"stopped_early"|"failed", "run_dir",
   "model_path", "best_val_accuracy", "epochs_run", "message"}``
+- ``stage_started``: ``{"stage": "validating"|"saving"|"evaluating", "epoch", "message"}`` when the run
+  leaves its batches for other work: validating at the end of an epoch, saving a checkpoint, and after
+  the last batch evaluating the best model and saving the run's files (``epoch`` is the epoch it
+  follows, None after the last; ``message`` says it in words). The next ``batch_ended`` means training
+  again.
 - ``log``: a line of text for the run's log.
 """
 
@@ -45,6 +54,7 @@ class TrainingListeners:
     epoch_ended: Listener = _ignore
     run_finished: Listener = _ignore
     log: Callable[[str], None] = _ignore
+    stage_started: Listener = _ignore
 
 
 class CancelToken:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.augmentation import augmentation_from_dict
-from workbench.core.errors import DatasetError
+from workbench.core.errors import DatasetError, WorkbenchError
 from workbench.core.sidecar import read_sidecar
+from workbench.core.templates import get_template
 from workbench.core.training.artefacts import RunArtefacts
 from workbench.core.training.config import Phase, RunSetup, TrainConfig, TrainResult, prepare
 from workbench.core.training.events import CancelToken, TrainingListeners
@@ -127,6 +128,10 @@ def _phases(run_dir: Path, sidecar: dict[str, Any], done: int, epochs: int | Non
 
 def _config(run_dir: Path, sidecar: dict[str, Any], phases: list[Phase]) -> TrainConfig:
     hp = dict(sidecar.get("hyperparameters") or {})
+    try:  # names added to the template since the run was recorded take the values the run had
+        hp = get_template(sidecar["template"]).recorded_hparams(hp) if sidecar.get("template") else hp
+    except WorkbenchError:
+        pass  # an unknown template: prepare() says so
     if len(phases) == 1:
         hp["epochs"] = phases[0].epochs
     split = sidecar.get("split") or {}

@@ -32,6 +32,7 @@ from typing import Any
 
 from workbench.core.training.artefacts import RunArtefacts
 from workbench.core.training.config import Phase, RunSetup
+from workbench.core.training.distribute import MixedPrecision, make_distribution, prepare_multi_worker_model
 from workbench.core.training.events import CancelToken, TrainingListeners
 
 _log = logging.getLogger(__name__)
@@ -87,16 +88,22 @@ class TrainingRun:
         done = self.resume.epochs_done if self.resume else 0
         keras.utils.set_random_seed(setup.hp["seed"] + done)
         self.train_ds, self.val_ds = make_datasets(setup, shuffle_seed=setup.hp["seed"] + done)
-        with strategy_scope(setup.config.strategy):
+        distribution = setup.distribution
+        # A multi-worker run's shared Stop flag: a plain local variable, made outside the strategy's scope.
+        self.stop_flag = _local_flag() if distribution is not None and distribution.collective else None
+        with strategy_scope(run_strategy(setup)):
             if self.resume:
                 self._load_resume_point()
             else:
-                self.model = setup.spec.build(setup.num_classes, setup.input_shape, setup.hp)
+                mixed = MixedPrecision(distribution is not None and distribution.mixed_precision)
+                self.model = mixed.build(lambda: setup.spec.build(setup.num_classes, setup.input_shape, setup.hp))
             notes = setup.modality.configure_model(self.model, setup.augmentation)  # e.g. SpecAugment masks
             self.units = layer_units(self.model)
             self.as_built = self._as_built()
             if self._apply_trainable(self.phase) or not self.resume:
-                compile_model(self.model, setup, self.phase.learning_rate)
+                compile_model(self.model, setup, setup.learning_rate(self.phase))
+            if self.stop_flag is not None:
+                prepare_multi_worker_model(self.model, self.train_ds.element_spec, self.stop_flag)
             self._make_callbacks()
             self._announce(notes)
             status, message = self._run_phases()
@@ -122,10 +129,11 @@ class TrainingRun:
         setup, hp = self.setup, self.setup.hp
         self.nan_guard = cb.NanGuard()
         done = self.resume.epochs_done if self.resume else 0
-        stop = cb.CancelCallback(self.cancel)  # first: the epoch-end callbacks ask it, not the live token
+        # first: the epoch-end callbacks ask it, not the live token
+        stop = cb.CancelCallback(self.cancel, shared_flag=self.stop_flag)
         self.progress = cb.ProgressCallback(self.listeners, epochs=setup.total_epochs,
                                             steps_per_epoch=self.steps_per_epoch,
-                                            batch_size=hp["batch_size"], cancel=stop, epochs_done=done)
+                                            batch_size=setup.global_batch_size, cancel=stop, epochs_done=done)
         self.recorder = cb.EpochRecorder(stop, self.artefacts.write_history)
         self.checkpoint = cb.BestCheckpoint(self._save_checkpoint, setup.monitor, stop, self.nan_guard)
         if self.resume:
@@ -140,14 +148,21 @@ class TrainingRun:
 
     @property
     def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.setup.split.train) / self.setup.hp["batch_size"])
+        return math.ceil(len(self.setup.split.train) / self.setup.global_batch_size)
+
+    def _saving(self, what: str) -> None:
+        epoch = self.recorder.epochs
+        self.listeners.stage_started({"stage": "saving", "epoch": epoch,
+                                      "message": f"Saving {what} after epoch {epoch}…"})
 
     def _save_checkpoint(self, model) -> None:
+        self._saving("the best model so far")
         self.artefacts.save_checkpoint(model, self.recorder.history, {
             "best_epoch": self.checkpoint.best_epoch, f"best_{self.setup.monitor}": self.checkpoint.best,
             "epochs_run": self.recorder.epochs}, epoch=self.recorder.epochs)
 
     def _save_resume_point(self, model, epochs_done: int) -> None:
+        self._saving("the resume point")
         self.artefacts.save_resume_point(model, {
             "version": 1, "epochs_done": epochs_done, "phase": self.phase_index, "phase_start": self.phase_start,
             "best": self.checkpoint.best, "best_epoch": self.checkpoint.best_epoch, "monitor": self.setup.monitor,
@@ -161,6 +176,7 @@ class TrainingRun:
             "steps_per_epoch": self.steps_per_epoch, "num_train": len(setup.split.train),
             "num_val": setup.num_val, "class_names": list(setup.report.class_names),
             "batch_size": setup.hp["batch_size"],
+            **distribution_event(setup),
         }
         self.listeners.run_started(started)
         self.listeners.log(f"Training {setup.spec.title} on {len(setup.split.train)} samples, validating on "
@@ -171,6 +187,7 @@ class TrainingRun:
         # What the scan skipped and why, what the model's input does to the files, what the split leaves out.
         for note in data_notes(setup.report, setup.split, setup.input_shape, setup.preprocessing) + notes:
             self.listeners.log(note)
+        self.listeners.log(distribution_line(setup))
 
     def _run_phases(self) -> tuple[str, str]:
         from workbench.core.training.callbacks import StopRequested
@@ -201,9 +218,9 @@ class TrainingRun:
         """Recompile when the trainable layers change; otherwise only set the learning rate."""
         self.phase = phase
         if self._apply_trainable(phase):
-            compile_model(self.model, self.setup, phase.learning_rate)
+            compile_model(self.model, self.setup, self.setup.learning_rate(phase))
         else:
-            self.model.optimizer.learning_rate = phase.learning_rate
+            self.model.optimizer.learning_rate = self.setup.learning_rate(phase)
 
     def _apply_trainable(self, phase: Phase) -> bool:
         return apply_trainable(self.model, self.units, trainable_flags(self.units, phase, self.as_built))
@@ -216,7 +233,7 @@ class TrainingRun:
         first, last = self.phase_start + 1, self.phase_start + phase.epochs
         self.listeners.phase_started({
             "name": phase.name, "index": index, "count": count, "first_epoch": first, "last_epoch": last,
-            "epochs": phase.epochs, "learning_rate": float(phase.learning_rate),
+            "epochs": phase.epochs, "learning_rate": float(self.setup.learning_rate(phase)),
             "trainable_layers": len(training), "weighted_layers": len(weighted),
             "trainable_params": sum(math.prod(weight.shape) for layer in training
                                     for weight in layer.trainable_weights),
@@ -224,7 +241,7 @@ class TrainingRun:
         if count > 1:
             self.listeners.log(f"Phase {index + 1}/{count} '{phase.name}': epochs "
                                f"{self.progress.epochs_completed + 1}–{last}, learning rate "
-                               f"{phase.learning_rate:g}, {len(training)} of {len(weighted)} layers with "
+                               f"{self.setup.learning_rate(phase):g}, {len(training)} of {len(weighted)} layers with "
                                "weights training")
 
     def _fit(self, phase: Phase, phase_start: int, initial_epoch: int) -> bool:
@@ -235,7 +252,7 @@ class TrainingRun:
         from workbench.core.training import callbacks as cb
 
         setup, hp = self.setup, self.setup.hp
-        per_phase = cb.learning_rate_callbacks(hp["lr_schedule"], phase.learning_rate, phase.epochs,
+        per_phase = cb.learning_rate_callbacks(hp["lr_schedule"], setup.learning_rate(phase), phase.epochs,
                                                setup.loss_monitor, first_epoch=phase_start)
         early = None
         if hp["early_stopping_patience"] > 0:
@@ -251,7 +268,7 @@ class TrainingRun:
         if self.nan_guard.where:
             status = "failed"
             message = (f"Training stopped: the loss became NaN at {self.nan_guard.where}. Try a lower learning "
-                       f"rate (now {self.phase.learning_rate:g}) or check the data for broken samples.")
+                       f"rate (now {self.setup.learning_rate(self.phase):g}) or check the data for broken samples.")
         elif status != "failed" and self.cancel.cancelled:
             status, message = "cancelled", f"Stopped by the user after {epochs} complete epoch(s)."
         elif status != "failed" and self.early_stopped:
@@ -267,6 +284,50 @@ class TrainingRun:
             return {}
         epochs = self.progress.epochs_completed
         return {k: v[:epochs] for k, v in self.recorder.history.items()}
+
+
+def run_strategy(setup: RunSetup):
+    """The strategy the run trains under: its distribution's, or the config's (a resumed run: none)."""
+    if setup.distribution is not None:
+        return setup.distribution.strategy
+    return setup.config.strategy
+
+
+def _local_flag():
+    import tensorflow as tf
+
+    return tf.Variable(0.0, trainable=False, name="workbench_stop")
+
+
+def distribution_event(setup: RunSetup) -> dict[str, Any]:
+    """What ``run_started`` says about the devices: ``strategy``, ``replicas``, ``devices``, ``device``,
+    ``workers``, ``global_batch_size``, ``learning_rate_scale``, ``mixed_precision``."""
+    distribution = setup.distribution or make_distribution("none", strategy=setup.config.strategy)
+    return {"strategy": distribution.kind, "replicas": distribution.replicas, "devices": list(distribution.devices),
+            "device": distribution.device, "workers": distribution.workers,
+            "global_batch_size": setup.global_batch_size, "learning_rate_scale": setup.learning_rate_scale,
+            "mixed_precision": distribution.mixed_precision}
+
+
+def distribution_line(setup: RunSetup) -> str:
+    """The log line saying which device trains, and with several replicas the scaled batch and rate."""
+    distribution = setup.distribution or make_distribution("none", strategy=setup.config.strategy)
+    where = distribution.device
+    if distribution.kind not in ("none", "strategy"):
+        where = f"{where} ({distribution.kind}{', ' + distribution.task if distribution.task else ''})"
+    line = f"Training on {where}"
+    if distribution.mixed_precision:
+        line += ", mixed precision (float16 compute, float32 weights)"
+    if distribution.note:
+        line += f" ({distribution.note})"
+    if setup.replicas > 1:
+        first = setup.phases[0]
+        line += (f"; {setup.replicas} replicas: global batch {setup.global_batch_size} "
+                 f"({setup.hp['batch_size']} per replica)")
+        if setup.learning_rate_scale != 1:
+            line += (f", learning rate {setup.learning_rate(first):g} "
+                     f"(= {setup.learning_rate_scale:g} × {first.learning_rate:g})")
+    return line
 
 
 @contextlib.contextmanager
@@ -285,14 +346,30 @@ def make_datasets(setup: RunSetup, shuffle_seed: int | None = None):
 
     hp = setup.hp
     seed = hp["seed"] if shuffle_seed is None else shuffle_seed
+    batch = setup.global_batch_size  # a distribution strategy splits each batch over its replicas
     train_ds = labels_for_output(
-        make_tf_dataset(setup.split.train, setup.input_shape, hp["batch_size"], training=True,
+        make_tf_dataset(setup.split.train, setup.input_shape, batch, training=True,
                         augmentation=setup.augmentation, seed=seed, preprocessing=setup.preprocessing),
         setup.sigmoid)
     val_ds = labels_for_output(
-        make_tf_dataset(setup.split.val, setup.input_shape, hp["batch_size"], preprocessing=setup.preprocessing),
+        make_tf_dataset(setup.split.val, setup.input_shape, batch, preprocessing=setup.preprocessing),
         setup.sigmoid) if setup.split.val else None
+    if setup.distribution is not None and setup.distribution.workers > 1:
+        train_ds, val_ds = (shard_by_data(ds) for ds in (train_ds, val_ds))
     return train_ds, val_ds
+
+
+def shard_by_data(ds):
+    """Workers split the batches of one stream, which every worker builds the same way (same files,
+    same shuffle seed), instead of TensorFlow's attempt to split by files (our streams read arrays
+    or a list of paths)."""
+    if ds is None:
+        return None
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
 
 
 def compile_model(model, setup: RunSetup, learning_rate: float) -> None:
