@@ -61,11 +61,18 @@ class FakeTrainingController(QObject):
             first += int(phase["epochs"])
         self._epochs = first - 1
         self._step, self._cancelled = 0, False
+        from workbench.core.training.distribute import plan_distribution
+
+        # Where a real run would train on a machine without a GPU (mirrored: CPU replicas).
+        plan = plan_distribution(getattr(config, "distribute", "none"), (), getattr(config, "cpu_replicas", None))
         self.run_started.emit({
             "run_dir": config.out_dir or "", "template": config.template, "epochs": self._epochs,
             "steps_per_epoch": self._steps, "num_train": self._steps * self._batch_size,
             "num_val": self._steps * self._batch_size // 4, "class_names": [str(i) for i in range(10)],
-            "batch_size": self._batch_size,
+            "batch_size": self._batch_size, "strategy": plan.kind, "replicas": plan.replicas,
+            "devices": list(plan.devices), "device": plan.device, "workers": 1,
+            "global_batch_size": self._batch_size * plan.replicas, "learning_rate_scale": plan.learning_rate_scale,
+            "mixed_precision": False,
         })
         self.log.emit(f"Replaying a synthetic {self._epochs}-epoch run (no TensorFlow involved)")
         self._timer.start()

@@ -256,3 +256,16 @@ def test_the_device_that_trains_is_named(monkeypatch):
     assert one.note == "1 of 2 GPUs trains; --distribute mirrored uses all"
     with pytest.raises(DistributeError, match="only on a machine without GPUs"):
         distribute.make_distribution("mirrored", cpu_replicas=2)
+
+
+def test_the_plan_before_a_run_says_devices_global_batch_and_scaled_rate():
+    from workbench.core.training.distribute import plan_distribution, scaling_text
+
+    mirrored = plan_distribution("mirrored", (), 3)  # no GPU: CPU replicas, no TensorFlow needed
+    assert (mirrored.device, mirrored.replicas, mirrored.learning_rate_scale) == ("3 × CPU", 3, 3.0)
+    assert plan_distribution("mirrored", ("GPU:0 (T)", "GPU:1 (T)"), None).device == "2 × GPU (T)"
+    assert plan_distribution("none", ("GPU:0 (T)", "GPU:1 (T)")).note.startswith("1 of 2 GPUs trains")
+    assert plan_distribution("multi-worker", ()) is None  # the cluster decides
+    assert scaling_text(64, 0.001, 2, 2.0) == "global batch 128 (64 per replica), learning rate 0.002 (2 × 0.001)"
+    assert scaling_text(64, 0.001, 2, 2.0, per_replica=False) == "global batch 128, learning rate 0.002 (2 × 0.001)"
+    assert scaling_text(64, 0.001, 1, 1.0) == "batch 64, learning rate 0.001"

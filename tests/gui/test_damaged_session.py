@@ -41,6 +41,7 @@ DAMAGED_PROJECTS = {
     "types": {**VALID_PROJECT, "format": "workbench-project/2", "hparams": [1], "runs": "runs"},
     "hparam-value": {**VALID_PROJECT, "format": "workbench-project/2", "hparams": {"epochs": "many"}},
     "augmentation-range": {**VALID_PROJECT, "format": "workbench-project/2", "augmentation": {"rotation": 1e9}},
+    "training-choice": {**VALID_PROJECT, "format": "workbench-project/2", "training": {"distribute": "multi-worker"}},
 }
 
 

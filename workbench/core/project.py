@@ -62,6 +62,7 @@ PROJECT_FORMAT = format_tag(PROJECT_KIND, SCHEMA_VERSION)
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "dataset": str, "val_fraction": (int, float), "group_regex": str, "template": str,
     "hparams": dict, "augmentation": dict, "audio_augmentation": dict, "video_augmentation": dict, "runs": list,
+    "training": dict,
 }
 
 
@@ -78,6 +79,9 @@ class Project:
     augmentation: dict[str, Any] = field(default_factory=dict)  # image options
     audio_augmentation: dict[str, Any] = field(default_factory=dict)  # sound options (older projects: none)
     video_augmentation: dict[str, Any] = field(default_factory=dict)  # video options (older projects: none)
+    # Where runs train: {"distribute": "none"|"mirrored", "cpu_replicas": N, "mixed_precision": bool}
+    # (older projects: none, i.e. one device)
+    training: dict[str, Any] = field(default_factory=dict)
     runs: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         from workbench.gui.panels.training_panel import TrainingPanel
         from workbench.gui.project_controller import ProjectController
         from workbench.gui.state import AppState
-        from workbench.gui.tf_loader import TensorFlowLoader
+        from workbench.gui.tf_loader import TensorFlowLoader, startup_cpu_replicas
         from workbench.gui.workers.training_controller import TrainingController
 
         self.state = AppState(self)
@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
         self._tf_status = QLabel("Loading TensorFlow…")
         self._tf_status.setObjectName("tensorflowStatusLabel")
         self.statusBar().addPermanentWidget(self._tf_status)
-        self._tf_loader = TensorFlowLoader(self)
+        # Logical CPU devices for a mirrored run, made before TensorFlow starts (where runs train in this process).
+        self._tf_loader = TensorFlowLoader(self, cpu_replicas=startup_cpu_replicas())
+        self._tf_loader.devices_found.connect(self.training_panel.set_local_devices)
         self._tf_loader.loaded.connect(self._on_tensorflow_loaded)
         self._tf_loader.failed.connect(self._on_tensorflow_loaded)
         self._build_menus()

@@ -26,7 +26,7 @@ from workbench.core.modality import get_modality
 from workbench.core.project import Project
 from workbench.gui import settings_keys
 from workbench.gui.recent_paths import RecentPaths
-from workbench.gui.state import AppState
+from workbench.gui.state import GUI_DISTRIBUTIONS, MAX_CPU_REPLICAS, AppState
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class ProjectController(QObject):
         project = Project.load(path)
         checked_choices(project, path)
         checked_video_choices(project, path)
+        checked_training_choices(project, path)
         self.project, self.path = project, str(Path(path).resolve())
         self._recent.remember(self.path)
         self.path_changed.emit(self.path)
@@ -79,6 +80,7 @@ class ProjectController(QObject):
         self.project.augmentation = s.augmentation.to_dict()
         self.project.audio_augmentation = s.audio_augmentation.to_dict()
         self.project.video_augmentation = s.video_augmentation.to_dict()
+        self.project.training = s.distribution()
 
     def save_session(self) -> None:
         """Remember the unsaved project's choices and runs for the next launch."""
@@ -98,6 +100,7 @@ class ProjectController(QObject):
             if project is not None:
                 checked_choices(project, "the last session")
                 checked_video_choices(project, "the last session")
+                checked_training_choices(project, "the last session")
         except WorkbenchError:
             QSettings().remove(settings_keys.SESSION_PROJECT)
             raise
@@ -130,6 +133,7 @@ class ProjectController(QObject):
         s, p = self._state, self.project
         image, audio, hparams = checked_choices(p, "the project")
         video = checked_video_choices(p, "the project")
+        training = checked_training_choices(p, "the project")
         s.forget_template_hparams()  # values edited for other templates belonged to the project before
         s.set_template(p.template)
         s.set_hparams(hparams)
@@ -137,6 +141,7 @@ class ProjectController(QObject):
         s.set_audio_augmentation(audio)
         s.set_video_augmentation(video)
         s.set_split(float(p.val_fraction), p.group_regex)
+        s.set_distribution(**training)
 
     def recent(self) -> list[str]:
         """Projects opened or saved before, newest first."""
@@ -228,6 +233,26 @@ def checked_video_choices(project: Project, source: object):
         raise WorkbenchError(f"{exc} in {source}") from None
     except (TypeError, ValueError, OverflowError) as exc:
         raise WorkbenchError(f"Expected video augmentation options within their ranges. Received: {exc} in {source}") from None
+
+
+def checked_training_choices(project: Project, source: object) -> dict:
+    """The project's distribution choice for :meth:`AppState.set_distribution` (one device in projects
+    of earlier releases); raises :class:`WorkbenchError` naming ``source`` when it cannot be used."""
+    from workbench.core.training.distribute import DEFAULT_CPU_REPLICAS
+
+    training = project.training
+    distribute = training.get("distribute", "none")
+    replicas = training.get("cpu_replicas", DEFAULT_CPU_REPLICAS)
+    mixed = training.get("mixed_precision", False)
+    if distribute not in GUI_DISTRIBUTIONS:
+        raise WorkbenchError(f"Expected training.distribute in {' or '.join(map(repr, GUI_DISTRIBUTIONS))} (several "
+                             f"machines train from the command line). Received: {distribute!r} in {source}")
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= MAX_CPU_REPLICAS:
+        raise WorkbenchError(f"Expected training.cpu_replicas to be a whole number from 1 to {MAX_CPU_REPLICAS}. "
+                             f"Received: {replicas!r} in {source}")
+    if not isinstance(mixed, bool):
+        raise WorkbenchError(f"Expected training.mixed_precision to be true or false. Received: {mixed!r} in {source}")
+    return {"distribute": distribute, "cpu_replicas": replicas, "mixed_precision": mixed}
 
 
 def checked_choices(project: Project, source: object) -> tuple[AugmentationSpec, AudioAugmentationSpec, dict]:

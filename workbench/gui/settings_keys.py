@@ -30,6 +30,11 @@ SESSION_PROJECT = "session/project"  # JSON of the unsaved project's choices, re
 # The Data panel.
 RECENT_DATASETS = "data/recent"  # folders and .npz files, newest first
 
+# The Training panel.
+# Logical CPU devices TensorFlow starts with in the app, saved with the last mirrored choice on a machine
+# without a GPU; read at start-up only where training runs in the app's own process (see tf_loader).
+TRAINING_CPU_REPLICAS = "training/cpu_replicas"
+
 # The Test panel's live inputs.
 DRAW_COLLECT_DIR = "draw/collect_dir"  # dataset folder collected drawings go into
 MICROPHONE_DEVICE = "microphone/device"  # name of the input device chosen last
@@ -94,6 +99,7 @@ SCHEMA: dict[str, tuple[str, Callable[[Any], bool]]] = {
     RECENT_PROJECTS: ("a list of project paths", _is_path_list),
     SESSION_PROJECT: ("the last session's project as JSON", _is_session),
     RECENT_DATASETS: ("a list of dataset paths", _is_path_list),
+    TRAINING_CPU_REPLICAS: ("a number of CPU replicas from 1 to 64", lambda v: _is_whole(v, 1, 64)),
     DRAW_COLLECT_DIR: ("a folder", lambda v: v is None or _is_text(v)),
     MICROPHONE_DEVICE: ("a device name", lambda v: v is None or _is_text(v)),
     MICROPHONE_MODE: ("a mode name", lambda v: v is None or _is_text(v)),

@@ -13,6 +13,10 @@ from PySide6.QtCore import QObject, Signal
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.image.augment import AugmentationSpec
 from workbench.core.modality import get_modality
+from workbench.core.training.distribute import DEFAULT_CPU_REPLICAS
+
+GUI_DISTRIBUTIONS = ("none", "mirrored")  # multi-worker is the command line's: one process per machine
+MAX_CPU_REPLICAS = 64  # logical CPU devices the Training tab offers (and a project may ask for)
 
 
 class AppState(QObject):
@@ -24,6 +28,7 @@ class AppState(QObject):
     audio_augmentation_changed = Signal(object)  # AudioAugmentationSpec
     video_augmentation_changed = Signal(object)  # VideoAugmentationSpec
     model_changed = Signal(str)  # path of the selected .keras model ("" = none)
+    distribution_changed = Signal(dict)  # {"distribute", "cpu_replicas", "mixed_precision"}: see set_distribution
     run_finished = Signal(dict)  # the run_finished payload of a training run (run_dir, model_path, status)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -41,6 +46,12 @@ class AppState(QObject):
         self.audio_augmentation = AudioAugmentationSpec()  # for sound templates
         self.video_augmentation = get_modality("video").augmentation_spec()  # for video templates
         self.model_path: str = ""
+        # Where a run trains (the Training tab): "none" (one device) or "mirrored" (every local GPU, else
+        # ``cpu_replicas`` logical CPU devices), and mixed precision where the template and machine allow.
+        # Kept as chosen: train_config applies what this machine can do.
+        self.distribute: str = "none"
+        self.cpu_replicas: int = DEFAULT_CPU_REPLICAS
+        self.mixed_precision: bool = False
 
     def set_dataset(self, path: str, scan) -> None:
         self.dataset_path, self.scan = path, scan
@@ -147,8 +158,37 @@ class AppState(QObject):
             self.model_path = path
             self.model_changed.emit(path)
 
-    def train_config(self, out_dir: str | None = None):
-        """The core TrainConfig for the current choices (raises WorkbenchError if incomplete)."""
+    def distribution(self) -> dict[str, Any]:
+        """The distribution choice as saved in a project: ``distribute``, ``cpu_replicas``, ``mixed_precision``."""
+        return {"distribute": self.distribute, "cpu_replicas": self.cpu_replicas, "mixed_precision": self.mixed_precision}
+
+    def set_distribution(self, distribute: str | None = None, cpu_replicas: int | None = None,
+                         mixed_precision: bool | None = None) -> None:
+        """Change any of the distribution choices (None: keep); raises ValueError for a value the GUI does
+        not offer (multi-worker is the command line's)."""
+        choice = self.distribution()
+        if distribute is not None:
+            if distribute not in GUI_DISTRIBUTIONS:
+                raise ValueError(f"Expected a distribution in {', '.join(GUI_DISTRIBUTIONS)}. Received: {distribute!r}")
+            choice["distribute"] = distribute
+        if cpu_replicas is not None:
+            if isinstance(cpu_replicas, bool) or int(cpu_replicas) != cpu_replicas \
+                    or not 1 <= cpu_replicas <= MAX_CPU_REPLICAS:
+                raise ValueError(f"Expected 1 to {MAX_CPU_REPLICAS} CPU replicas. Received: {cpu_replicas!r}")
+            choice["cpu_replicas"] = int(cpu_replicas)
+        if mixed_precision is not None:
+            choice["mixed_precision"] = bool(mixed_precision)
+        if choice != self.distribution():
+            self.distribute, self.cpu_replicas, self.mixed_precision = (
+                choice["distribute"], choice["cpu_replicas"], choice["mixed_precision"])
+            self.distribution_changed.emit(dict(choice))
+
+    def train_config(self, out_dir: str | None = None, gpus: int | None = None):
+        """The core TrainConfig for the current choices (raises WorkbenchError if incomplete).
+
+        ``gpus``: how many GPUs this machine has (None: not known yet). The distribution choice applies
+        as this machine can: CPU replicas only without a GPU, mixed precision only with one and a
+        template that allows it; unknown devices leave both to the core's defaults."""
         from workbench.core.errors import DatasetError
         from workbench.core.training import TrainConfig
 
@@ -158,4 +198,17 @@ class AppState(QObject):
             template=self.template_id, data=self.dataset_path, hparams=dict(self.hparams),
             augmentation=self.augmentation_for_template(), val_split=self.val_fraction,
             group_regex=self.group_regex or None, out_dir=out_dir, scan=self.scan,
+            distribute=self.distribute,
+            cpu_replicas=self.cpu_replicas if self.distribute == "mirrored" and gpus == 0 else None,
+            mixed_precision=self.mixed_precision and bool(gpus) and self._template_allows_mixed_precision(),
         )
+
+    def _template_allows_mixed_precision(self) -> bool:
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.templates import get_template
+        from workbench.core.training.distribute import template_allows_mixed_precision
+
+        try:
+            return template_allows_mixed_precision(get_template(self.template_id))
+        except WorkbenchError:
+            return False

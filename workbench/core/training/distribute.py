@@ -290,13 +290,86 @@ def template_allows_mixed_precision(spec: Any) -> bool:
     return bool(explicit) if explicit is not None else spec.modality != "audio"
 
 
-def mixed_precision_unavailable(spec: Any) -> str:
-    """Why mixed precision cannot be offered for ``spec`` on this machine ("" when it can)."""
+def mixed_precision_unavailable(spec: Any, gpus: int | None = None) -> str:
+    """Why mixed precision cannot be offered for ``spec`` on this machine ("" when it can);
+    ``gpus``: how many GPUs there are, when the caller already knows (else TensorFlow is asked)."""
     if not template_allows_mixed_precision(spec):
         return f"Template '{spec.id}' trains in float32 only"
-    if not local_gpus():
+    if not (len(local_gpus()) if gpus is None else gpus):
         return "Mixed precision needs a GPU (on a CPU float16 is slower than float32)"
     return ""
+
+
+# --- before a run: what it will train on, and how its batch and learning rate scale ---------------------
+
+@dataclass(frozen=True)
+class LocalDevices:
+    """This process's devices as TensorFlow sees them: the GPUs by name (``GPU:0 (NVIDIA H200)``)
+    and how many logical CPU devices it runs on (more than one only when they were configured)."""
+
+    gpus: tuple[str, ...] = ()
+    cpu_devices: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gpus": list(self.gpus), "cpu_devices": self.cpu_devices}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LocalDevices:
+        return cls(tuple(str(g) for g in data.get("gpus") or ()), int(data.get("cpu_devices") or 1))
+
+
+def local_devices() -> LocalDevices:
+    """The GPUs and logical CPU devices of this process (initialises TensorFlow's devices: configure
+    CPU replicas first)."""
+    import tensorflow as tf
+
+    gpus = tuple(_gpu_name(i, gpu) for i, gpu in enumerate(local_gpus()))
+    return LocalDevices(gpus, max(1, len(tf.config.list_logical_devices("CPU"))))
+
+
+def plan_distribution(kind: str, gpus: list[str] | tuple[str, ...], cpu_replicas: int | None = None, *,
+                      scale_learning_rate: bool = True) -> Distribution | None:
+    """What a local run with this choice will train on, without TensorFlow: the :class:`Distribution`
+    :func:`make_distribution` would make on a machine with ``gpus`` (names), its strategy left out;
+    None for multi-worker (the cluster decides)."""
+    kind = (kind or "none").strip().lower().replace("_", "-")
+    if kind == "multi-worker":
+        return None
+    if kind == "none":
+        note = f"1 of {len(gpus)} GPUs trains; --distribute mirrored uses all" if len(gpus) > 1 else ""
+        return Distribution("none", None, 1, [gpus[0] if gpus else "CPU:0"], scale_learning_rate=scale_learning_rate,
+                            note=note)
+    if kind != "mirrored":
+        raise DistributeError(f"Expected a distribution in {', '.join(CHOICES)}. Received: {kind!r}")
+    devices = list(gpus) or [f"CPU:{i}" for i in range(cpu_replicas or DEFAULT_CPU_REPLICAS)]
+    return Distribution("mirrored", None, len(devices), devices, scale_learning_rate=scale_learning_rate)
+
+
+def where_text(device: str, kind: str = "none", mixed_precision: bool = False, task: str | None = None) -> str:
+    """Where a run trains, in words: ``CPU:0``, ``2 × CPU (mirrored)``, ``GPU:0 (…), mixed precision``."""
+    text = device
+    if kind not in ("none", "strategy", ""):
+        text += f" ({kind}{', ' + task if task else ''})"
+    if mixed_precision:
+        text += ", mixed precision"
+    return text
+
+
+def scaling_text(batch_size: int, learning_rate: float | None, replicas: int, learning_rate_scale: float, *,
+                 per_replica: bool = True) -> str:
+    """How one step's batch and the learning rate scale with the replicas, in words: ``global batch 128
+    (64 per replica), learning rate 0.002 (2 × 0.001)``; with one replica ``batch 64, learning rate 0.001``.
+    ``learning_rate`` is the hyperparameter's (None: not said). The CLI's log line and the GUI's
+    Training tab say it the same way."""
+    if replicas > 1:
+        text = f"global batch {batch_size * replicas}" + (f" ({batch_size} per replica)" if per_replica else "")
+    else:
+        text = f"batch {batch_size}"
+    if learning_rate is not None:
+        text += f", learning rate {learning_rate * learning_rate_scale:g}"
+        if learning_rate_scale != 1:
+            text += f" ({learning_rate_scale:g} × {learning_rate:g})"
+    return text
 
 
 @dataclass

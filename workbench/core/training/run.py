@@ -32,7 +32,9 @@ from typing import Any
 
 from workbench.core.training.artefacts import RunArtefacts
 from workbench.core.training.config import Phase, RunSetup
-from workbench.core.training.distribute import MixedPrecision, make_distribution, prepare_multi_worker_model
+from workbench.core.training.distribute import (
+    MixedPrecision, make_distribution, prepare_multi_worker_model, scaling_text, where_text,
+)
 from workbench.core.training.events import CancelToken, TrainingListeners
 
 _log = logging.getLogger(__name__)
@@ -312,21 +314,14 @@ def distribution_event(setup: RunSetup) -> dict[str, Any]:
 def distribution_line(setup: RunSetup) -> str:
     """The log line saying which device trains, and with several replicas the scaled batch and rate."""
     distribution = setup.distribution or make_distribution("none", strategy=setup.config.strategy)
-    where = distribution.device
-    if distribution.kind not in ("none", "strategy"):
-        where = f"{where} ({distribution.kind}{', ' + distribution.task if distribution.task else ''})"
-    line = f"Training on {where}"
+    line = "Training on " + where_text(distribution.device, distribution.kind, task=distribution.task)
     if distribution.mixed_precision:
         line += ", mixed precision (float16 compute, float32 weights)"
     if distribution.note:
         line += f" ({distribution.note})"
     if setup.replicas > 1:
-        first = setup.phases[0]
-        line += (f"; {setup.replicas} replicas: global batch {setup.global_batch_size} "
-                 f"({setup.hp['batch_size']} per replica)")
-        if setup.learning_rate_scale != 1:
-            line += (f", learning rate {setup.learning_rate(first):g} "
-                     f"(= {setup.learning_rate_scale:g} × {first.learning_rate:g})")
+        line += f"; {setup.replicas} replicas: " + scaling_text(
+            setup.hp["batch_size"], setup.phases[0].learning_rate, setup.replicas, setup.learning_rate_scale)
     return line
 
 

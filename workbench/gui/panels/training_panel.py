@@ -10,6 +10,11 @@ Start stays disabled, with the reason beside it, until there is a dataset and th
 (:func:`workbench.core.templates.fit.template_fit`, the check the run itself would fail on). After
 the batches the run says what it is doing (``stage_started``: validating, saving, evaluating) instead
 of "about 0:00 left". Changing the dataset or the template clears the previous run's figures.
+
+Where the run trains (one device or mirrored, CPU replicas, mixed precision) is chosen in a
+:class:`DistributionWidget` above the figures, which says the global batch and learning rate before
+Start; once the run has started, ``run_started`` says which device(s) train ("Training on 2 × CPU
+(mirrored) — global batch 128, learning rate 0.002 (2 × 0.001)").
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.core.templates.fit import template_fit
+from workbench.core.training.distribute import scaling_text, where_text
 from workbench.core.training.trainer import default_run_dir
+from workbench.gui.panels.distribution_widget import DistributionWidget
 from workbench.gui.panels.panel_widgets import message_label, set_message, set_progress_deferred
 from workbench.gui.state import AppState
 from workbench.gui.widgets._style import message_style
@@ -52,6 +59,22 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def device_text(info: dict, learning_rate: float | None = None) -> str:
+    """Which device(s) a started run trains on, from its ``run_started`` payload ("" when it does not
+    say): ``Training on CPU:0``, ``Training on 2 × CPU (mirrored) — global batch 128, learning rate 0.002
+    (2 × 0.001)``; ``learning_rate``: the hyperparameter's, before scaling (None: not said)."""
+    device = info.get("device") or ", ".join(info.get("devices") or ())
+    if not device:
+        return ""
+    text = "Training on " + where_text(str(device), str(info.get("strategy") or "none"),
+                                       bool(info.get("mixed_precision")))
+    replicas = int(info.get("replicas") or 1)
+    if replicas > 1 and info.get("batch_size"):
+        text += " — " + scaling_text(int(info["batch_size"]), learning_rate, replicas,
+                                     float(info.get("learning_rate_scale") or 1), per_replica=False)
+    return text
 
 
 def _fmt(value, spec: str, missing: str = "—") -> str:
@@ -78,6 +101,7 @@ class TrainingPanel(QWidget):
         self._first_batch: tuple[float, int] | None = None  # (time, global step) for the ETA
         self._epochs = 0
         self._stopping = False
+        self._learning_rate: float | None = None  # the run's, before scaling with the replicas
         self._latest_batch: tuple[dict, float] | None = None  # (report, when it arrived), not shown yet
         self._readout_timer = QTimer(self)
         self._readout_timer.setObjectName("trainReadoutTimer")
@@ -122,6 +146,11 @@ class TrainingPanel(QWidget):
         self._error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._error.hide()
 
+        self._distribution = DistributionWidget(state, self)
+        self._distribution.changed.connect(self._on_distribution_changed)
+        self._device_label = self._label("trainDeviceLabel", "Device that trains", "")
+        self._device_label.setWordWrap(True)
+        self._device_label.hide()
         self._epoch_label = self._label("trainEpochLabel", "Epoch", "Epoch —")
         self._step_label = self._label("trainStepLabel", "Step", "Step —")
         self._lr_label = self._label("trainLearningRateLabel", "Learning rate", "Learning rate —")
@@ -155,6 +184,7 @@ class TrainingPanel(QWidget):
         for col, widget in enumerate((self._epoch_label, self._step_label, self._lr_label, self._speed_label)):
             stats.addWidget(widget, 0, col)
         stats.addWidget(self._metrics_label, 1, 0, 1, 4)
+        stats.addWidget(self._device_label, 2, 0, 1, 4)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self._progress, 1)
         progress_row.addWidget(self._eta_label)
@@ -165,6 +195,7 @@ class TrainingPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self._distribution)
         layout.addWidget(self._blocked)
         layout.addWidget(self._runs_folder)
         layout.addWidget(self._error)
@@ -200,6 +231,19 @@ class TrainingPanel(QWidget):
     def controller(self):
         return self._controller
 
+    @property
+    def distribution(self) -> DistributionWidget:
+        return self._distribution
+
+    @Slot(dict)
+    def set_local_devices(self, found: dict) -> None:
+        """The devices TensorFlow found (the window's loader): the strategy choices follow them."""
+        self._distribution.set_local_devices(found)
+
+    def device_text(self) -> str:
+        """Which device(s) the run trains on ("" before a run has started)."""
+        return self._device_label.text()
+
     def set_runs_root(self, root: str, saved: bool) -> None:
         """Write new runs into ``root`` and say where: ``saved`` is False before the project's first save."""
         self.runs_root = root
@@ -226,7 +270,9 @@ class TrainingPanel(QWidget):
         if not self._state.dataset_path:
             return "Choose a dataset in the Data panel to train on."
         fit = template_fit(self._state.template_id, self._state.scan)
-        return "" if fit.fits else f"{fit.reason}. Choose a template for this data in the Model panel."
+        if not fit.fits:
+            return f"{fit.reason}. Choose a template for this data in the Model panel."
+        return self._distribution.blocker()
 
     def start(self) -> bool:
         """Start a run with the current state; problems go to the error label (False), never raise."""
@@ -236,14 +282,18 @@ class TrainingPanel(QWidget):
         if self._state.dataset_path and not fit.fits:  # refused here, not seconds later by the run
             self._show_error(self.start_blocker())
             return False
+        if self._state.dataset_path and self._distribution.blocker():
+            self._show_error(self._distribution.blocker())
+            return False
         try:
             run_dir = self._new_run_dir()
-            config = self._state.train_config(out_dir=str(run_dir))
+            config = self._state.train_config(out_dir=str(run_dir), gpus=self._distribution.gpus())
             # Check the values here so a bad one shows at once rather than from the worker thread.
             learning_rate = get_template(config.template).resolve_hparams(config.hparams)["learning_rate"]
         except WorkbenchError as exc:
             self._show_error(str(exc))
             return False
+        self._learning_rate = float(learning_rate)
         self._reset_for_run(learning_rate)
         self._append_log(f"Starting {config.template} → {run_dir}")
         self._controller.start(config)
@@ -288,6 +338,8 @@ class TrainingPanel(QWidget):
         self._lr_label.setText("Learning rate —")
         self._speed_label.setText("— samples/s")
         self._metrics_label.setText("")
+        self._device_label.setText("")
+        self._device_label.hide()
         self._status.setText(READY)
 
     def _reset_for_run(self, learning_rate: float) -> None:
@@ -308,6 +360,8 @@ class TrainingPanel(QWidget):
         self._lr_label.setText(f"Learning rate {learning_rate:.2g}")
         self._speed_label.setText("— samples/s")
         self._metrics_label.setText("")
+        self._device_label.setText("")
+        self._device_label.hide()
         self._status.setText("Preparing the data and loading TensorFlow…")
 
     def _sync_buttons(self) -> None:
@@ -321,6 +375,7 @@ class TrainingPanel(QWidget):
             self._status.setText(NOT_READY if blocker else READY)
         self._stop_button.setEnabled(running and not self._stopping)
         self.stop_action.setEnabled(self._stop_button.isEnabled())
+        self._distribution.setEnabled(not running)  # a run keeps the devices it started on
 
     def _show_error(self, message: str) -> None:
         self._error.setText(message)
@@ -349,6 +404,9 @@ class TrainingPanel(QWidget):
         self._training_text = (f"Training on {info.get('num_train', '?')} samples, validating on "
                                f"{info.get('num_val', '?')} ({len(info.get('class_names', []))} classes)…")
         self._status.setText(self._training_text)
+        where = device_text(info, self._learning_rate)
+        self._device_label.setText(where)
+        self._device_label.setVisible(bool(where))
 
     @Slot(dict)
     def _on_phase_started(self, phase: dict) -> None:
@@ -457,6 +515,10 @@ class TrainingPanel(QWidget):
         if payload.get("model_path"):
             self._append_log(f"Model saved to {payload['model_path']}")
         self._state.run_finished.emit(dict(payload))
+
+    @Slot()
+    def _on_distribution_changed(self) -> None:
+        self._sync_buttons()
 
     @Slot(object)
     def _on_dataset_changed(self, _scan) -> None:

@@ -43,12 +43,20 @@ _EVENTS = ("run_started", "phase_started", "batch_ended", "epoch_ended", "run_fi
 OUT_OF_MEMORY = "Training ran out of memory. Try a smaller batch size or input size."
 
 
-def train_in_child_process(config) -> str | None:
-    """Why ``config`` trains in this process rather than in a child, or None when a child is used."""
+def in_process_reason() -> str | None:
+    """Why every run trains in the app's own process (None: each in a child process of its own)."""
     if os.environ.get("WORKBENCH_TRAIN_IN_PROCESS", "") not in ("", "0"):
         return "WORKBENCH_TRAIN_IN_PROCESS is set"
     if getattr(sys, "frozen", False):
         return "a frozen build"
+    return None
+
+
+def train_in_child_process(config) -> str | None:
+    """Why ``config`` trains in this process rather than in a child, or None when a child is used."""
+    reason = in_process_reason()
+    if reason is not None:
+        return reason
     try:
         pickle.dumps(config)
     except Exception as exc:  # a phase with a lambda, a strategy object, ...
