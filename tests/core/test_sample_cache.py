@@ -144,7 +144,6 @@ def test_an_unwritable_cache_costs_only_speed(files, tmp_path, monkeypatch):
 
 
 def test_image_folders_stream_through_the_cache(tmp_path, monkeypatch):
-    pytest.importorskip("tensorflow")
     import cv2
 
     from workbench.core.image.dataset import image_tf_dataset
@@ -175,6 +174,41 @@ def test_image_folders_stream_through_the_cache(tmp_path, monkeypatch):
     assert decodes(lambda: np.testing.assert_array_equal(epoch(val)[1], labels)) == 0  # a new run: in order, cached
     bigger = image_tf_dataset(ids, np.array(labels), None, (9, 9, 1), 4)
     assert decodes(lambda: epoch(bigger)) == 21  # another input size: decoded again
+
+
+def test_sound_folders_stream_through_the_cache(tmp_path, monkeypatch):
+    import soundfile
+
+    from workbench.core.audio.config import AudioConfig
+    from workbench.core.audio.dataset import audio_tf_dataset
+
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    rate, ids, labels = 8000, [], []
+    for label, hz in enumerate((300.0, 1200.0)):
+        (tmp_path / str(label)).mkdir()
+        for i in range(5):
+            t = np.arange(int(rate * (0.3 + 0.05 * i))) / rate
+            path = tmp_path / str(label) / f"{i}.wav"
+            soundfile.write(path, 0.5 * np.sin(2 * np.pi * hz * t), rate)
+            ids.append(str(path))
+            labels.append(label)
+    config = AudioConfig(sample_rate=rate, duration=0.5, frames=32)
+
+    def epoch(ds):
+        xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds])
+        return np.concatenate(xs), np.concatenate(ys)
+
+    train = audio_tf_dataset(ids, np.array(labels), config, 4, training=True, seed=3)
+    first: list = []
+    assert decodes(lambda: first.append(epoch(train))) == 10
+    assert decodes(lambda: epoch(train)) == 0
+    x, y = first[0]
+    assert x.shape == (10, config.num_samples) and sorted(y.tolist()) == sorted(labels)
+    # Each clip keeps its label: the low tone crosses zero less often than the high one.
+    crossings = (np.diff(np.sign(x), axis=1) != 0).sum(axis=1)
+    assert all(c < 500 for c in crossings[y == 0]) and all(c > 500 for c in crossings[y == 1])
+    longer = audio_tf_dataset(ids, np.array(labels), AudioConfig(sample_rate=rate, duration=0.6, frames=32), 4)
+    assert decodes(lambda: epoch(longer)) == 10  # another clip length: decoded again
 
 
 def test_a_failed_write_costs_only_speed(files, monkeypatch):

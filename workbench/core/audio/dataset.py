@@ -1,14 +1,17 @@
 """tf.data pipelines for sound folders: decode → resample → fixed-length clip, cached, augmented.
 
-Each file is decoded once (first epoch) by :func:`load_clip_for_model` — the function
-:meth:`Predictor.prepare_file` uses — and the clips are cached in memory as float32 waveforms
-(FSDD: 2,500 clips × 1 s × 16 kHz ≈ 160 MB; at 8 kHz half that). Later epochs only shuffle, batch
-and augment. The log-mel features are computed inside the model, by the same layer at training and
-at prediction.
+Each file is decoded once by :func:`load_clip_for_model` — the function :meth:`Predictor.prepare_file`
+uses — and the clip is kept as a float32 waveform in the on-disk sample cache
+(:mod:`workbench.core.data.sample_cache`, keyed by every setting of the clip and each file's path,
+size and modification time), so later epochs and later runs read it back instead of decoding, and a
+folder larger than memory streams from disk batch by batch. Later epochs only shuffle, batch and
+augment. The log-mel features are computed inside the model, by the same layer at training and at
+prediction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -17,9 +20,11 @@ import numpy as np
 from workbench.core.audio.clips import prepare_clip
 from workbench.core.audio.config import AudioConfig
 from workbench.core.audio.io import load_audio
+from workbench.core.data.sample_cache import SampleStore, sample_dataset
 from workbench.core.errors import DatasetError
 
-SHUFFLE_BUFFER = 10_000
+#: Bumped when what :func:`load_clip_for_model` makes of a file changes, so cached clips are decoded again.
+DECODE_VERSION = 1
 
 
 def load_clip_for_model(path: str | Path, config: AudioConfig) -> np.ndarray:
@@ -36,6 +41,12 @@ def clip_arrays(paths: list[str], config: AudioConfig) -> np.ndarray:
     return np.stack(clips) if clips else np.zeros((0, config.num_samples), np.float32)
 
 
+def clip_store(ids: list[str], config: AudioConfig) -> SampleStore:
+    """The files ``ids`` prepared as the model's clips, through the disk cache."""
+    settings = {"modality": "audio", "decode": DECODE_VERSION, "config": dataclasses.asdict(config)}
+    return SampleStore(ids, (config.num_samples,), np.float32, settings, lambda p: load_clip_for_model(p, config))
+
+
 def check_input_shape(input_shape: tuple[int, ...], config: AudioConfig) -> None:
     if tuple(int(d) for d in input_shape) != (config.num_samples,):
         raise DatasetError(
@@ -48,22 +59,8 @@ def audio_tf_dataset(ids: list[str], labels: np.ndarray, config: AudioConfig, ba
     """A batched ``tf.data.Dataset`` of (float32 waveforms (B, num_samples), int32 labels)."""
     import tensorflow as tf
 
-    length = config.num_samples
-
-    def decode(path):  # bytes as the OS gave the name: file names need not be valid UTF-8
-        return load_clip_for_model(os.fsdecode(path), config)
-
-    def tf_decode(path, label):
-        clip = tf.numpy_function(decode, [path], tf.float32, stateful=False)
-        clip.set_shape((length,))
-        return clip, label
-
-    paths = tf.constant([os.fsencode(i) for i in ids], dtype=tf.string, shape=(len(ids),))
-    ds = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, np.int32)))
-    ds = ds.map(tf_decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).cache()
-    if training:
-        ds = ds.shuffle(min(len(ids), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    ds = sample_dataset(clip_store(ids, config), ids, np.asarray(labels, np.int32), batch_size,
+                        training=training, seed=seed)
     if training and augmentation is not None and getattr(augmentation, "waveform_enabled", False):
         from workbench.core.audio.augment import augment_waveforms
 
