@@ -75,8 +75,8 @@ def test_a_template_that_cannot_train_yet_says_so_up_front(make_widget, state):
 def test_changing_the_epochs_field_updates_state(panel, state, qtbot):
     epochs = panel.findChild(QSpinBox, "modelHparam_epochs")
     with qtbot.waitSignal(state.hparams_changed, timeout=1000):
-        epochs.setValue(3)
-    assert state.hparams == {"epochs": 3}
+        epochs.setValue(7)  # mnist_cnn's default is 3
+    assert state.hparams == {"epochs": 7}
     # Typing and pressing Enter is one change (keyboard tracking is off), not one per digit.
     epochs.selectAll()
     received = []
@@ -110,6 +110,7 @@ def test_each_template_keeps_its_own_edits(panel, state):
 
 
 def test_learning_rate_is_edited_on_a_log_scale(panel, state, qtbot):
+    _select(panel, "simple_cnn")  # its default rate: 0.001
     rate = panel.findChild(QDoubleSpinBox, "modelHparam_learning_rate")
     assert isinstance(rate, LogSpinBox)
     assert rate.text() == "0.001"

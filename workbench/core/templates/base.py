@@ -88,7 +88,7 @@ class HyperParameter:
 
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-LR_SCHEDULES = ("constant", "step", "cosine", "reduce_on_plateau")
+LR_SCHEDULES = ("constant", "step", "cosine", "one_cycle", "reduce_on_plateau")
 
 
 def training_hyperparameters(
@@ -114,6 +114,8 @@ def training_hyperparameters(
             lr_schedule,
             "choice",
             "How the learning rate changes: constant, halved every few epochs (step), cosine decay, "
+            "one cycle (every step: a warm-up from 1/25 of the rate to the rate over the first 25% of the "
+            "steps, then a cosine decay to nearly zero — lets a few epochs at a high rate reach a good model), "
             "or reduced when validation loss stops improving.",
             choices=LR_SCHEDULES,
         ),

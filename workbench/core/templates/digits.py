@@ -53,13 +53,14 @@ MNIST_CNN = TemplateSpec(
     id="mnist_cnn",
     title="MNIST CNN",
     description="Three convolutions (32-64-64) with max pooling and a 64-unit dense layer: the classic "
-    "MNIST network, above 99% on handwritten digits. Defaults add dropout 0.25 before the output and a "
-    "cosine learning-rate decay, which lift 5-epoch validation accuracy from ~98.7% to ~99.1%.",
+    "MNIST network, above 99% on handwritten digits. Defaults train it fast: 3 epochs of 256-sample "
+    "batches at a one-cycle rate peaking at 0.006, with dropout 0.25 before the output — about 99.0% on "
+    "held-out digits in half the time of the article's 5 epochs of 64 (bench/time_to_accuracy.py).",
     modality="image",
     input_shape=(28, 28, 1),
     builder=build_mnist_cnn,
     hyperparameters=training_hyperparameters(
-        epochs=5, batch_size=64, learning_rate=1e-3, optimizer="adam", dropout=0.25, lr_schedule="cosine"
+        epochs=3, batch_size=256, learning_rate=6e-3, optimizer="adam", dropout=0.25, lr_schedule="one_cycle"
     ),
     preprocessing=_IMAGE_PREPROCESSING,
 )

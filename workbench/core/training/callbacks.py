@@ -243,6 +243,42 @@ class ResumePoint(keras.callbacks.Callback):
             self.save(self.model, epoch + 1)
 
 
+class OneCycle(keras.callbacks.Callback):
+    """The one-cycle schedule over one phase, set at every step: a linear warm-up from
+    ``base_lr / WARMUP_DIVISOR`` to ``base_lr`` over the first ``WARMUP_SHARE`` of the phase's steps,
+    then a cosine decay to ``base_lr / FINAL_DIVISOR``. Steps count from the phase's first batch (the
+    run's epoch index ``first_epoch``), so a resumed run continues the curve where it stopped."""
+
+    WARMUP_SHARE = 0.25
+    WARMUP_DIVISOR = 25.0
+    FINAL_DIVISOR = 1e4
+
+    def __init__(self, base_lr: float, epochs: int, first_epoch: int = 0) -> None:
+        super().__init__()
+        self.base_lr, self.epochs, self.first_epoch = float(base_lr), max(int(epochs), 1), int(first_epoch)
+        self._epoch_in_phase = 0
+
+    def rate(self, step: int, total: int) -> float:
+        """The rate at ``step`` (0-based) of ``total`` steps."""
+        warm = max(1, int(round(total * self.WARMUP_SHARE)))
+        low = self.base_lr / self.WARMUP_DIVISOR
+        if step < warm:
+            return low + (self.base_lr - low) * step / warm
+        done = min(1.0, (step - warm) / max(1, total - warm))
+        final = self.base_lr / self.FINAL_DIVISOR
+        return final + (self.base_lr - final) * 0.5 * (1 + math.cos(math.pi * done))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_in_phase = epoch - self.first_epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        steps = int(self.params.get("steps") or 0)
+        if not steps:  # an unknown epoch length: fall back to one value per epoch
+            steps, batch = 1, 0
+        value = self.rate(self._epoch_in_phase * steps + batch, self.epochs * steps)
+        self.model.optimizer.learning_rate.assign(value)
+
+
 def learning_rate_callbacks(
     schedule: str, base_lr: float, epochs: int, monitor: str = "val_loss", first_epoch: int = 0
 ) -> list[keras.callbacks.Callback]:
@@ -254,6 +290,8 @@ def learning_rate_callbacks(
     if schedule == "cosine":
         return [keras.callbacks.LearningRateScheduler(
             lambda e, lr: base_lr * 0.5 * (1 + math.cos(math.pi * (e - first_epoch) / max(epochs, 1))))]
+    if schedule == "one_cycle":
+        return [OneCycle(base_lr, epochs, first_epoch)]
     if schedule == "reduce_on_plateau":
         return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2, min_lr=base_lr * 1e-3)]
     return []
