@@ -6,7 +6,7 @@ Run under a virtual X server:
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--start-only]
         [--sound-files-only] [--video-only] [--video-model RUN/model.keras] [--gradcam-only]
-        [--gradcam-model RUN/model.keras] [--guidance-only]
+        [--gradcam-model RUN/model.keras] [--guidance-only] [--results-sound-only]
 
 It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
 epochs, open the results) and grabs the window at each step. The video shots use the UCF101 actions
@@ -79,6 +79,35 @@ def shoot_guidance(window, wait, shot) -> None:
     shot("mismatch_training", window.training_panel)
     window.state.set_template("audio_cnn")
     shot("sound_proposal", window.model_panel)
+
+
+def shoot_results_sound(window, wait, shot) -> None:
+    """The shipped spoken-digit model evaluated on george's recordings (a speaker it never trained on):
+    the most frequent confusion's clips, the first heard and seen as the model read it, with Play."""
+    import shutil
+
+    from workbench.core.resources import resource_path
+    from workbench.core.sidecar import sidecar_path
+
+    folder = Path(tempfile.mkdtemp(prefix="workbench-george-"))
+    for clip in sorted(SOUND_DATA.glob("*/*_george_*.wav")):
+        (folder / clip.parent.name).mkdir(exist_ok=True)
+        shutil.copy(clip, folder / clip.parent.name / clip.name)
+    model = resource_path("models", "spoken_digits.keras")
+    copy = folder.parent / f"{folder.name}-model" / "spoken_digits.keras"
+    copy.parent.mkdir()
+    shutil.copy(model, copy)
+    shutil.copy(sidecar_path(model), sidecar_path(copy))
+    panel = window.results_panel
+    panel.open_model(str(copy))
+    panel.evaluate_on(str(folder))
+    wait(panel.evaluation_shown)
+    matrix = panel.evaluation["confusion_matrix"]
+    worst = max(((i, j) for i in range(len(matrix)) for j in range(len(matrix)) if i != j),
+                key=lambda c: matrix[c[0]][c[1]])
+    panel.show_cell(*worst)
+    wait(panel.cell_clips().clip_shown)
+    shot("results_sound", panel)
 
 
 def joined_video(folder: Path) -> Path:
@@ -179,6 +208,8 @@ def main() -> int:
     parser.add_argument("--guidance-only", action="store_true",
                         help="take only the shots of a template that does not fit the data and of the "
                              "settings proposed from a scan of spoken digits (no training)")
+    parser.add_argument("--results-sound-only", action="store_true",
+                        help="take only the sound model's confusion-matrix drill-down (clips with Play)")
     parser.add_argument("--gradcam-model", type=Path,
                         help="the clothing model for the Grad-CAM shot (default: train one first)")
     args = parser.parse_args()
@@ -192,7 +223,7 @@ def main() -> int:
     from workbench.gui.main_window import MainWindow
 
     only = (args.start_only or args.sound_files_only or args.video_only or args.gradcam_only
-            or args.guidance_only)
+            or args.guidance_only or args.results_sound_only)
     video_model = args.video_model
     if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not only):
         video_model = train_video_model(Path(tmp) / "video-run", args.video_epochs)
@@ -246,6 +277,10 @@ def main() -> int:
         shoot_guidance(window, wait, shot)
         window.close()
         return 0
+    if args.results_sound_only:
+        shoot_results_sound(window, wait, shot)
+        window.close()
+        return 0
     window.data_panel.load_path(str(DATA))
     wait(window.data_panel.scan_finished)
     wait(ms=2500)  # thumbnails load in the background
@@ -285,6 +320,7 @@ def main() -> int:
             wait(ms=500)
         shot("augmentation_audio", window.augmentation_stack)
         shoot_sound_files(window, wait, shot, Path(tmp))
+        shoot_results_sound(window, wait, shot)
     if video_model is not None:
         shoot_video(window, wait, shot, video_model, Path(tmp))
     if gradcam_model is not None:

@@ -324,7 +324,9 @@ class ResultsPanel(QWidget):
         more = f" (the {len(shown)} most confident shown)" if len(samples) > len(shown) else ""
         self._sample_note.setText(f"{len(samples)} sample(s) of “{true_name}” predicted as “{predicted_name}”, "
                                   f"most confident first{more}.")
-        if widgets_for(self._sidecar.get("modality")).thumbnails:
+        thumbnails = widgets_for(self._sidecar.get("modality")).thumbnails
+        self._thumbnails.setVisible(thumbnails)  # sound and video samples are listed instead
+        if thumbnails:
             dataset_path, scan_path = self._samples_root
             if self._gradcam.isChecked():
                 self._runners["samples"].submit(functools.partial(
