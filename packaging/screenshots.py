@@ -6,7 +6,7 @@ Run under a virtual X server:
 
     xvfb-run -a .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--start-only]
         [--sound-files-only] [--video-only] [--video-model RUN/model.keras] [--gradcam-only]
-        [--gradcam-model RUN/model.keras] [--guidance-only] [--results-sound-only]
+        [--gradcam-model RUN/model.keras] [--guidance-only] [--results-sound-only] [--no-trained-shots]
 
 It drives the app as a user would (load ../shared/data/mnist/folders_small, train mnist_cnn for a few
 epochs, open the results) and grabs the window at each step. The video shots use the UCF101 actions
@@ -208,6 +208,8 @@ def main() -> int:
     parser.add_argument("--guidance-only", action="store_true",
                         help="take only the shots of a template that does not fit the data and of the "
                              "settings proposed from a scan of spoken digits (no training)")
+    parser.add_argument("--no-trained-shots", action="store_true",
+                        help="skip the shots that first train a video and a clothing model (minutes each)")
     parser.add_argument("--results-sound-only", action="store_true",
                         help="take only the sound model's confusion-matrix drill-down (clips with Play)")
     parser.add_argument("--gradcam-model", type=Path,
@@ -225,10 +227,12 @@ def main() -> int:
     only = (args.start_only or args.sound_files_only or args.video_only or args.gradcam_only
             or args.guidance_only or args.results_sound_only)
     video_model = args.video_model
-    if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not only):
+    train_models = not args.no_trained_shots
+    if VIDEO_DATA.is_dir() and video_model is None and (args.video_only or not only) and train_models:
         video_model = train_video_model(Path(tmp) / "video-run", args.video_epochs)
     gradcam_model = args.gradcam_model
-    if CLOTHING_DATA.is_dir() and gradcam_model is None and (args.gradcam_only or not only):
+    if (CLOTHING_DATA.is_dir() and gradcam_model is None and (args.gradcam_only or not only)
+            and train_models):
         gradcam_model = train_clothing_model(Path(tmp) / "clothing-run")
     app = create_application([sys.argv[0]])  # noqa: F841  (kept alive for the whole run)
     window = MainWindow()

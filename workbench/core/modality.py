@@ -43,6 +43,9 @@ class Modality(Protocol):
             ``from_pairs``, ``to_dict``, ``enabled``).
         can_train: whether folders of this modality can be trained on yet; ``train_unavailable``
             says why not when it is False.
+
+    Optional: ``mixed_precision = False`` on a modality whose models must compute in float32 (sound:
+    the spectrogram front end is inside the model); absent means True.
     """
 
     name: str

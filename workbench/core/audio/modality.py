@@ -32,6 +32,8 @@ class AudioModality:
     augmentation_spec = AudioAugmentationSpec
     can_train = True
     train_unavailable = ""
+    #: The log-mel front end computes spectrograms inside the model, which float16 would coarsen.
+    mixed_precision = False
 
     def verify_file(self, path: str) -> tuple[str | None, dict[str, Any] | None]:
         from workbench.core.audio.inspect import inspect_audio_file

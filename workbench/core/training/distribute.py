@@ -284,10 +284,18 @@ def describe_strategy(strategy: Any, kind: str = "strategy", scale_learning_rate
 
 def template_allows_mixed_precision(spec: Any) -> bool:
     """Whether a template may train in mixed precision: its own ``mixed_precision`` flag when set,
-    else every template but sound ones (their front end computes spectrograms inside the model,
-    which float16 would coarsen)."""
+    else its modality's ``mixed_precision`` (False for sound: the front end computes spectrograms
+    inside the model, which float16 would coarsen; True when a modality does not say)."""
     explicit = getattr(spec, "mixed_precision", None)
-    return bool(explicit) if explicit is not None else spec.modality != "audio"
+    if explicit is not None:
+        return bool(explicit)
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.modality import get_modality
+
+    try:  # the modality says (a sound front end inside the model stays in float32)
+        return bool(getattr(get_modality(spec.modality), "mixed_precision", True))
+    except WorkbenchError:
+        return True
 
 
 def mixed_precision_unavailable(spec: Any, gpus: int | None = None) -> str:
