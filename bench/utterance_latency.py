@@ -15,10 +15,15 @@ For each hang-over it prints:
 * the accuracy of the shipped model on the cut clips of the speaker it never heard in training
   (george, held out by ``make models-spoken-digits``), against the same files read whole.
 
+With ``--snr 10`` the room is noisy instead: white noise over the whole stream (the word
+included) at that many dB under the word's speech power, as ``bench/spoken_digits_loso.py --snr``
+adds it, so the figures say whether the detector still cuts every word once and what the model
+reads from the cut clips.
+
 The GUI adds one queued signal and a repaint on top (about 1-5 ms, measured by the virtual
 microphone test, ``tests/hardware/test_microphone_tab.py``).
 
-    .venv/bin/python bench/utterance_latency.py [--hangovers 0.08,0.1,0.12,0.15,0.2] [--model M]
+    .venv/bin/python bench/utterance_latency.py [--hangovers 0.08,0.1,0.12,0.15,0.2] [--model M] [--snr DB]
 """
 
 from __future__ import annotations
@@ -52,14 +57,20 @@ def recordings() -> list[tuple[str, str, Path]]:
     return found
 
 
-def stream_for(samples: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Room noise, the word, room noise; and the sample where the word's sound ends."""
+def stream_for(samples: np.ndarray, rng: np.random.Generator, snr_db: float | None = None) -> tuple[np.ndarray, int]:
+    """Room noise, the word, room noise; and the sample where the word's sound ends. With ``snr_db``,
+    white noise that many dB under the word's speech power runs through the whole stream."""
+    from workbench.core.audio.augment import add_noise
     from workbench.core.audio.clips import sound_bounds
 
     room = lambda n: rng.normal(0.0, 10 ** (ROOM_DBFS / 20), n).astype(np.float32)  # noqa: E731
     lead = int(ROOM_S * RATE)
     _start, stop = sound_bounds(samples, RATE, margin_s=0.0)
-    return np.concatenate([room(lead), samples, room(lead)]), lead + stop
+    if snr_db is None:
+        return np.concatenate([room(lead), samples, room(lead)]), lead + stop
+    silence = np.zeros(lead, np.float32)
+    word = np.concatenate([silence, samples - np.float32(samples.mean()), silence])
+    return add_noise(word, RATE, snr_db, rng), lead + stop
 
 
 def detect(stream: np.ndarray, config) -> list[tuple[object, int]]:
@@ -80,6 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hangovers", default="0.08,0.1,0.12,0.15,0.2")
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--snr", type=float, help="white noise this many dB under each word, over the whole stream")
     args = parser.parse_args()
 
     from workbench.core.audio.io import load_audio
@@ -90,13 +102,15 @@ def main() -> int:
     live = LiveModel(Predictor.load(args.model))
     live.warm_up()
     rng = np.random.default_rng(0)
-    words = [(digit, speaker, *stream_for(load_audio(path, RATE), rng)) for digit, speaker, path in recordings()]
+    words = [(digit, speaker, *stream_for(load_audio(path, RATE), rng, args.snr))
+             for digit, speaker, path in recordings()]
     whole = [live.predict_waveform(load_audio(path, RATE), RATE) for digit, speaker, path in recordings()
              if speaker == HELD_OUT]
     held_out_digits = [digit for digit, speaker, *_ in words if speaker == HELD_OUT]
     labels = live.predictor.class_names
     whole_acc = np.mean([labels[int(np.argmax(p.probabilities))] == d for p, d in zip(whole, held_out_digits)])
-    print(f"{len(words)} FSDD words in {ROOM_S} s of {ROOM_DBFS:.0f} dBFS room noise, drained every "
+    room = f"{ROOM_DBFS:.0f} dBFS room noise" if args.snr is None else f"white noise {args.snr:g} dB under the word"
+    print(f"{len(words)} FSDD words in {ROOM_S} s of {room}, drained every "
           f"{BLOCK_S * 1000:.0f} ms; model {args.model.name}; {HELD_OUT} (held out in training) "
           f"read whole: {whole_acc:.1%}")
     print(f"{'hang-over':>9}  {'split':>6}  {'missed':>6}  {'end→label median':>16}  {'p95':>6}  {'max':>6}  "

@@ -132,6 +132,28 @@ def test_group_split_can_hold_out_named_groups(tones):
         split_dataset(report, val_groups=["bob"])
 
 
+def test_noise_snr_is_over_the_sound_and_noise_local_keeps_it_around_the_word():
+    from workbench.core.audio import prepare_clip
+    from workbench.core.audio.augment import augment_waveforms
+
+    config = AudioConfig()
+    word = tone(440.0, 0.3, config.sample_rate)
+    clip = prepare_clip(word, config)
+    start = (config.num_samples - word.size) // 2
+    speech = np.mean(clip[start:start + word.size] ** 2)
+    spec = AudioAugmentationSpec(noise=1.0, snr_min=10.0, snr_max=10.0)
+    added = np.asarray(augment_waveforms(np.stack([clip] * 8), np.array([3, 4]), spec)) - clip
+    assert 10 * np.log10(speech / np.mean(added ** 2)) == pytest.approx(10.0, abs=0.5)
+    # noise_local: around the word only, within a quarter of the clip beyond it; elsewhere silence
+    spec = AudioAugmentationSpec(noise=1.0, noise_local=1.0, snr_min=10.0, snr_max=10.0)
+    added = np.asarray(augment_waveforms(np.stack([clip] * 8), np.array([3, 4]), spec)) - clip
+    margin = config.num_samples // 4
+    assert not added[:, :max(0, start - margin - 1)].any()
+    assert not added[:, start + word.size + margin + 1:].any()
+    assert 10 * np.log10(speech / np.mean(added[:, start:start + word.size] ** 2)) == pytest.approx(10.0, abs=0.5)
+    assert (added[:, :start] != 0).any() and (added[:, start + word.size:] != 0).any()  # some margin
+
+
 def test_eq_colours_the_spectrum_differently_per_clip():
     from workbench.core.audio.augment import augment_waveforms
 

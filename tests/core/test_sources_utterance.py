@@ -114,10 +114,12 @@ def test_detector_ignores_clicks_cuts_at_the_maximum_and_learns_a_steady_hum_as_
 
 def test_detector_follows_the_noise_floor_and_the_threshold():
     detector = UtteranceDetector(RATE, DetectorConfig(threshold_db=15, min_level_dbfs=-80))
-    feed_in_blocks(detector, noise(1.0, level=0.01))  # -40 dBFS room noise
-    assert detector.noise_floor_dbfs == pytest.approx(-40, abs=3)
-    assert detector.threshold_dbfs == pytest.approx(-25, abs=3)
-    quiet_word = burst(0.5, amplitude=0.02)  # about -33 dBFS: under the threshold
+    feed_in_blocks(detector, noise(1.0, level=0.01))  # -40 dBFS white room noise ...
+    # ... of which the speech band (200-3800 Hz of the 8 kHz the stream holds) has 37 of 80 FFT bins.
+    assert detector.noise_floor_dbfs == pytest.approx(-40 + 10 * np.log10(37 / 80), abs=2)
+    assert detector.threshold_dbfs == pytest.approx(detector.noise_floor_dbfs + 15)
+    assert detector.release_dbfs == pytest.approx(detector.noise_floor_dbfs + DetectorConfig().release_db)
+    quiet_word = burst(0.5, amplitude=0.02)  # about -36 dBFS: under the threshold
     assert feed_in_blocks(detector, np.concatenate([quiet_word, noise(0.5, level=0.01)])) == []
     detector.set_threshold_db(4)
     found = feed_in_blocks(detector, np.concatenate([quiet_word, noise(0.5, level=0.01, seed=3)]))
@@ -144,6 +146,54 @@ def test_trim_silence_keeps_the_word_and_a_little_padding():
     trimmed = trim_silence(clip, RATE, pad_s=0.05)
     assert trimmed.size / RATE == pytest.approx(0.5, abs=0.03)
     assert trim_silence(noise(1.0), RATE).size == 0
+
+
+# ----------------------------------------------------------------------- detector in a noisy room
+def fsdd_words_in_white_noise(noise_dbfs: float, snr_db: float, seconds_before: float, gap_s: float = 0.8):
+    """FSDD words (all 5 speakers, every digit) resampled to 16 kHz, each at ``snr_db`` over steady
+    white noise of ``noise_dbfs`` (speech power over the word itself, as bench/spoken_digits_loso.py
+    adds noise), after ``seconds_before`` of the noise alone; with the words' (start, end) samples."""
+    from tests.paths import SHARED_DATA, require_shared
+    from workbench.core.audio import read_audio, resample
+    from workbench.core.audio.clips import sound_bounds
+
+    fsdd = require_shared(SHARED_DATA / "fsdd")
+    words = []
+    for speaker in ("george", "jackson", "nicolas", "theo", "yweweler"):
+        for digit in range(10):
+            samples, rate = read_audio(fsdd / str(digit) / f"{digit}_{speaker}_5.wav")
+            samples = resample(samples - samples.mean(), rate, RATE)
+            start, stop = sound_bounds(samples, RATE)
+            words.append(samples[start:stop])
+    sigma = 10.0 ** (noise_dbfs / 20.0)
+    total = int((seconds_before + gap_s) * RATE) + sum(w.size + int(gap_s * RATE) for w in words)
+    stream = np.random.default_rng(7).normal(0.0, sigma, total).astype(np.float32)
+    spans, position = [], int(seconds_before * RATE)
+    for word in words:
+        gain = np.sqrt(sigma ** 2 * 10.0 ** (snr_db / 10.0) / np.mean(np.square(word, dtype=np.float64)))
+        stream[position:position + word.size] += (word * gain).astype(np.float32)
+        spans.append((position, position + word.size))
+        position += word.size + int(gap_s * RATE)
+    return stream, spans
+
+
+def test_detector_neither_fires_on_steady_white_noise_nor_misses_words_at_10_db_snr_over_it():
+    """-45 dBFS of white noise (a fan or a cheap microphone's hiss); words 10 dB over it are quiet
+    speech (-35 dBFS). The detector's noise floor sits on the noise, the words start it once each."""
+    stream, spans = fsdd_words_in_white_noise(-45.0, 10.0, seconds_before=10.0)
+    detector = UtteranceDetector(RATE)
+    noise_only = spans[0][0]
+    assert feed_in_blocks(detector, stream[:noise_only]) + detector.flush() == [], "fired on steady noise"
+    band_level = -45.0 + 10 * np.log10(37 / 80)  # the speech band's share of white noise at 16 kHz
+    # The floor sits on the noise's quieter frames (10 ms frames of it vary by ~1 dB).
+    assert band_level - 2.5 <= detector.noise_floor_dbfs <= band_level
+    assert detector.threshold_dbfs == pytest.approx(detector.noise_floor_dbfs + DetectorConfig().threshold_db)
+    found = feed_in_blocks(detector, stream[noise_only:]) + detector.flush()  # positions: the stream's
+    hits = [[u for u in found if u.start < end and u.end > start] for start, end in spans]
+    assert [len(h) for h in hits] == [1] * len(spans), "each word detected exactly once"
+    assert len(found) == len(spans), "nothing but the words"
+    covered = [(min(h[0].end, end) - max(h[0].start, start)) / (end - start) for h, (start, end) in zip(hits, spans)]
+    assert min(covered) >= 0.5 and np.mean(covered) >= 0.85
 
 
 # ------------------------------------------------------------------------------ continuous mode

@@ -111,6 +111,35 @@ def test_opens_the_default_device_and_feeds_the_meter_and_spectrogram(qtbot, mak
     assert widget.is_listening()
 
 
+def test_the_noise_floor_and_threshold_are_shown_and_a_word_over_steady_noise_still_triggers(qtbot, make_tab,
+                                                                                               fake_sd):
+    widget = make_tab()
+    widget.set_mode("auto")
+    widget.controls.set_threshold(10)
+    stream = fake_sd.streams[-1]
+    hiss = np.random.default_rng(0).normal(0.0, 10 ** (-40 / 20), int(2.0 * RATE)).astype(np.float32)
+    captured = []
+    widget.controller().clip_captured.connect(captured.append)
+    stream.push(hiss[:RATE])  # steady white noise at -40 dBFS: nothing to record
+    qtbot.waitUntil(lambda: "threshold" in widget.controls.detector_levels_text(), timeout=3000)
+    qtbot.wait(200)
+    detector = widget.controller().detector
+    band_floor = -40 + 10 * np.log10(37 / 80)  # the speech band's share of the noise
+    assert band_floor - 2.5 <= detector.noise_floor_dbfs <= band_floor
+    floor, threshold = round(detector.noise_floor_dbfs), round(detector.threshold_dbfs)
+    assert threshold == floor + 10
+    assert f"noise floor \u2212{-floor} dBFS" in widget.controls.detector_levels_text()
+    assert captured == []
+    speech = hiss[RATE:].copy()
+    speech[:int(0.5 * RATE)] += word(0.5) * 0.1  # ~-36 dBFS: 12 dB over the noise at its loudest
+    with qtbot.waitSignal(widget.controller().clip_captured, timeout=3000):
+        stream.push(speech)
+    assert len(captured) == 1
+    widget.set_mode("push")  # no trigger level in push to talk
+    stream.push(hiss[:RATE // 4])
+    qtbot.waitUntil(lambda: "threshold" not in widget.controls.detector_levels_text(), timeout=3000)
+
+
 def test_auto_trigger_cuts_the_word_and_add_to_dataset_saves_it(qtbot, make_tab, fake_sd, tmp_path):
     widget = make_tab()
     widget.set_mode("auto")

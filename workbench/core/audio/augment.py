@@ -29,6 +29,10 @@ from workbench.core.audio.config import AudioConfig
 from workbench.core.errors import WorkbenchError
 
 
+#: Largest stretch of noise beyond the sound on each side with ``noise_local``, as a share of the clip.
+NOISE_LOCAL_MARGIN = 0.25
+
+
 @dataclass(frozen=True)
 class AugmentationOption:
     """One option as a form shows it."""
@@ -56,6 +60,11 @@ _OPTIONS = (
                        "between low and high frequencies).", "strength"),
     AugmentationOption("noise", "float", 0.0, 0.0, 1.0,
                        "Probability that white noise is added to a clip.", "probability"),
+    AugmentationOption("noise_local", "float", 0.0, 0.0, 1.0,
+                       "Of the clips that get noise, the share where it covers only the sound and a random "
+                       "stretch around it (up to a quarter of the clip each side), the rest of the clip "
+                       "silent: a word cut out of a noisy room and padded with silence, as a recording, the "
+                       "microphone and files give it. The others get noise over the whole clip.", "probability"),
     AugmentationOption("snr_min", "float", 10.0, -10.0, 60.0, "Lowest signal-to-noise ratio of added noise.", "dB"),
     AugmentationOption("snr_max", "float", 30.0, -10.0, 60.0, "Highest signal-to-noise ratio of added noise.", "dB"),
     AugmentationOption("freq_mask", "int", 0, 0, 64,
@@ -83,6 +92,7 @@ class AudioAugmentationSpec:
     time_mask: int = 0
     mask_count: int = 2
     freq_warp: float = 0.0
+    noise_local: float = 0.0
 
     def __post_init__(self) -> None:
         for option in _OPTIONS:
@@ -189,13 +199,35 @@ def augment_waveforms(batch, seed, spec: AudioAugmentationSpec):
     if spec.gain_db:
         x = x * tf.pow(10.0, uniform(2, -spec.gain_db, spec.gain_db) / 20.0)
     if spec.noise:
-        # Signal power over the sound itself: the zero padding around a short word would otherwise
-        # make every SNR several dB worse than asked for.
-        active = tf.maximum(tf.math.count_nonzero(x, axis=1, keepdims=True, dtype=tf.float32), 1.0)
-        power = tf.reduce_sum(tf.square(x), axis=1, keepdims=True) / active
+        # Signal power over the sound itself: the ~10 ms frames within 40 dB of the loudest one, as
+        # the silence trim counts sound. The zero padding around a short word (and the trim's quiet
+        # margins) would otherwise make every SNR several dB worse than asked for.
+        step = tf.maximum(length // 80, 1)
+        frames = tf.signal.frame(tf.square(x), step, step)  # (batch, frames, step)
+        frame_power = tf.reduce_mean(frames, axis=2)
+        loud = tf.cast(frame_power >= tf.reduce_max(frame_power, axis=1, keepdims=True) * 1e-4, tf.float32)
+        power = (tf.reduce_sum(frame_power * loud, axis=1, keepdims=True)
+                 / tf.maximum(tf.reduce_sum(loud, axis=1, keepdims=True), 1.0))
         snr = uniform(3, spec.snr_min, spec.snr_max)
-        apply = tf.cast(uniform(4, 0.0, 1.0) < spec.noise, tf.float32)
+        draw = uniform(4, 0.0, 1.0)
+        apply = tf.cast(draw < spec.noise, tf.float32)
         noise = tf.random.stateless_normal(tf.shape(x), seeds[5])
+        if spec.noise_local:
+            # The sound is what is not exactly zero (the padding stays zero through shift, speed, EQ
+            # and gain). Noisy recordings reach the model as a block of noise around the word with
+            # silence beyond (the trim keeps noise that is within 40 dB of the word); noise over the
+            # whole clip alone taught a model to read them worse than clean ones (86% against 94%).
+            index = tf.range(length)[None, :]
+            sound = tf.not_equal(x, 0.0)
+            first = tf.reduce_min(tf.where(sound, index, length), axis=1, keepdims=True)
+            last = tf.reduce_max(tf.where(sound, index, -1), axis=1, keepdims=True)
+            margin_seed = tf.random.experimental.stateless_split(seeds[5], num=1)[0]  # the other draws stay
+            margins = tf.random.stateless_uniform([size, 2], margin_seed, 0.0, NOISE_LOCAL_MARGIN) * n
+            margins = tf.cast(margins, tf.int32)
+            inside = (index >= first - margins[:, :1]) & (index <= last + margins[:, 1:])
+            # A second draw from the same uniform: the lowest values get noise, the lowest of those local.
+            local = tf.cast(draw < spec.noise * spec.noise_local, tf.bool)
+            noise = noise * tf.cast(inside | ~local, tf.float32)
         x = x + apply * tf.sqrt(power / tf.pow(10.0, snr / 10.0)) * noise
     return x
 
@@ -247,3 +279,41 @@ def spec_augment_spectrograms(features: np.ndarray, spec: AudioAugmentationSpec,
     layer = SpecAugment(spec.freq_mask, spec.time_mask, spec.mask_count, seed=seed, freq_warp=spec.freq_warp,
                         fmin=config.fmin, fmax=config.mel_fmax)
     return np.asarray(layer(features[..., None], training=True))[..., 0]
+
+
+NOISE_COLOURS = ("white", "pink", "brown")
+
+
+def coloured_noise(size: int, rng: np.random.Generator, colour: str = "white") -> np.ndarray:
+    """``size`` samples of unit-power noise: white (flat), pink (-3 dB/octave) or brown (-6 dB/octave)."""
+    if colour not in NOISE_COLOURS:
+        raise WorkbenchError(f"Expected a noise colour in {', '.join(NOISE_COLOURS)}. Received: {colour!r}")
+    noise = rng.standard_normal(size)
+    if colour != "white" and size > 1:
+        spectrum = np.fft.rfft(noise)
+        f = np.arange(spectrum.size, dtype=np.float64)
+        f[0] = 1.0  # no DC boost: the first bin keeps the weight of the second
+        spectrum /= f ** (0.5 if colour == "pink" else 1.0)
+        noise = np.fft.irfft(spectrum, size)
+    power = float(np.mean(np.square(noise))) if size else 0.0
+    return (noise / np.sqrt(power) if power > 0 else noise).astype(np.float32)
+
+
+def add_noise(samples: np.ndarray, sample_rate: int, snr_db: float, rng: np.random.Generator,
+              colour: str = "white") -> np.ndarray:
+    """A recording with noise at ``snr_db`` below its speech: float32, same length.
+
+    The speech power is measured over the sound itself (:func:`~workbench.core.audio.clips.sound_bounds`,
+    after removing any DC offset), not over the leading and trailing silence, so "10 dB" means the
+    word is 10 dB above the noise whatever the recording's margins. For a raw recording, before the
+    model's own preparation (``Predictor.prepare_waveform``) — the path live input takes.
+    """
+    from workbench.core.audio.clips import sound_bounds
+
+    samples = np.asarray(samples, np.float32).reshape(-1)
+    centred = samples - np.float32(samples.mean()) if samples.size else samples
+    start, stop = sound_bounds(centred, sample_rate)
+    speech = centred[start:stop] if stop > start else centred
+    power = float(np.mean(np.square(speech, dtype=np.float64))) if speech.size else 0.0
+    noise = coloured_noise(samples.size, rng, colour) * np.sqrt(power / 10.0 ** (snr_db / 10.0))
+    return (samples + noise).astype(np.float32)

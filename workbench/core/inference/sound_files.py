@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.inference.predictor import Prediction, Predictor
-from workbench.core.sources.utterance import DetectorConfig, Utterance, UtteranceDetector, frame_dbfs
+from workbench.core.sources.utterance import DetectorConfig, Utterance, UtteranceDetector
 
 #: Quietest share of a recording's 10 ms frames taken as its noise floor before the detector starts.
 FLOOR_PERCENTILE = 10.0
@@ -79,7 +79,7 @@ def find_words(samples: np.ndarray, sample_rate: int, config: DetectorConfig | N
     """
     samples = np.asarray(samples, np.float32).reshape(-1)
     detector = UtteranceDetector(sample_rate, config)
-    levels = frame_dbfs(samples, max(1, int(round(sample_rate * detector.config.frame_s))))
+    levels = detector.frame_levels(samples)
     if levels.size:
         detector.seed_noise_floor(float(np.percentile(levels, FLOOR_PERCENTILE)))
     return detector.feed(samples) + detector.flush()

@@ -21,13 +21,14 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from workbench.core.sources.display_spectrogram import StreamingSpectrogram
 from workbench.core.sources.microphone import MicrophoneSource, MicrophoneUnavailable
-from workbench.core.sources.utterance import DetectorConfig, SlidingWindow, UtteranceDetector, frame_dbfs, trim_silence
+from workbench.core.sources.utterance import DetectorConfig, SlidingWindow, UtteranceDetector, trim_silence
 
 TICK_MS = 40
 MODES = ("push", "auto", "continuous")
 PUSH_PRE_ROLL_S = 0.15
 WINDOW_S = 1.0
 HOP_S = 0.25
+METER_S = 0.02  #: the meter's speech-band level is of the newest 20 ms (a PortAudio block)
 
 
 class MicrophoneController(QObject):
@@ -35,7 +36,8 @@ class MicrophoneController(QObject):
 
     Signals:
         ticked(dict): each tick with audio: ``columns`` (frames, n_mels), ``rms``/``peak`` dBFS,
-            ``floor``/``threshold`` dBFS.
+            ``speech`` (the level in the detector's speech band), and the detector's ``floor`` and
+            ``threshold`` dBFS, measured in that band.
         clip_captured(dict): an utterance (auto) or a released push-to-talk recording: ``samples``,
             ``sample_rate``, ``kind`` ("auto"/"push"), ``fired_at`` and ``speech_end_at`` (perf_counter s).
         window_ready(dict): continuous mode's newest window: ``samples``, ``sample_rate``, ``silent``,
@@ -200,11 +202,13 @@ class MicrophoneController(QObject):
         if self._mode == "continuous":
             window = self._window.feed(samples)
             if window is not None:
-                levels = frame_dbfs(window, max(1, rate // 100))
+                levels = self._detector.frame_levels(window)  # in the band the threshold is measured in
                 silent = muted or levels.size == 0 or float(levels.max()) < self._detector.threshold_dbfs
                 self.window_ready.emit({"samples": window, "sample_rate": rate, "silent": silent,
                                         "kind": "window", "fired_at": now})
-        self.ticked.emit({"columns": columns, "rms": rms, "peak": peak,
+        levels = self._detector.frame_levels(samples[-int(rate * METER_S):])  # like rms: the newest audio
+        speech = float(10.0 * np.log10(np.mean(10.0 ** (levels / 10.0)))) if levels.size else rms
+        self.ticked.emit({"columns": columns, "rms": rms, "peak": peak, "speech": speech,
                           "floor": self._detector.noise_floor_dbfs, "threshold": self._detector.threshold_dbfs})
 
 

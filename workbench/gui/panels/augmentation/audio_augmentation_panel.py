@@ -36,9 +36,10 @@ from workbench.gui.workers.task_runner import TaskRunner
 
 #: Slider resolution per option (a whole number for counts); finer steps than these are not audible.
 STEP = {"time_shift": 0.01, "speed": 0.01, "freq_warp": 0.01, "gain_db": 0.5, "eq": 0.05, "noise": 0.05,
-        "snr_min": 1.0, "snr_max": 1.0}
+        "noise_local": 0.05, "snr_min": 1.0, "snr_max": 1.0}
 LABELS = {"time_shift": "Time shift", "speed": "Speed / pitch", "freq_warp": "Formant shift", "gain_db": "Gain",
-          "eq": "Microphone colour", "noise": "Added noise", "snr_min": "Noise SNR from", "snr_max": "Noise SNR to",
+          "eq": "Microphone colour", "noise": "Added noise",
+          "noise_local": "Noise around the word only", "snr_min": "Noise SNR from", "snr_max": "Noise SNR to",
           "freq_mask": "Frequency masks", "time_mask": "Time masks", "mask_count": "Masks of each kind"}
 #: Options whose zero means "off" (the SNR range and the mask count only shape other options).
 SWITCHES = ("time_shift", "speed", "freq_warp", "gain_db", "eq", "noise", "freq_mask", "time_mask")
@@ -61,6 +62,8 @@ def value_text(option: AugmentationOption, value: float) -> str:
         return f"±{value:g} dB"
     if option.name == "noise":
         return f"{value:.0%} of clips"
+    if option.name == "noise_local":
+        return f"{value:.0%} of noisy clips"
     if option.unit == "dB":
         return f"{value:g} dB"
     if option.kind == "int":
@@ -201,7 +204,8 @@ class AudioAugmentationPanel(AugmentationPreviewPanel):
             self._value_labels[name].setText(value_text(option, value))
         noise_on = spec.noise > 0
         masks_on = spec.masks_enabled
-        for name, enabled in (("snr_min", noise_on), ("snr_max", noise_on), ("mask_count", masks_on)):
+        for name, enabled in (("noise_local", noise_on), ("snr_min", noise_on), ("snr_max", noise_on),
+                              ("mask_count", masks_on)):
             self._sliders[name].setEnabled(enabled)  # they only shape an option that is switched on
 
     def _clear_preview(self) -> None:

@@ -1,9 +1,13 @@
 """MicrophoneControlsWidget: the Microphone tab's two control rows.
 
 Row one: input device, Refresh, level meter. Row two: capture mode (push to talk / auto trigger /
-continuous), the "Hold to talk" button (push-to-talk only) and the trigger threshold in dB above the
-noise floor. It only reports what the user did; :class:`MicrophoneTestWidget` acts on it. The mode
-and the threshold are remembered in QSettings.
+continuous), the "Hold to talk" button (push-to-talk only), the detector's noise floor and trigger
+level as numbers, and the trigger threshold in dB above the noise floor. It only reports what the
+user did; :class:`MicrophoneTestWidget` acts on it. The mode and the threshold are remembered in
+QSettings.
+
+The meter, its lines and the numbers are levels in the detector's speech band (200-3800 Hz): in a
+noisy room the user sees the floor rise with the noise and the trigger level follow it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPu
                                QVBoxLayout, QWidget)
 
 from workbench.core.sources.microphone import InputDevice
+from workbench.core.sources.utterance import DetectorConfig
 from workbench.gui import settings_keys
 from workbench.gui.widgets.level_meter_widget import LevelMeterWidget
 from workbench.gui.workers.microphone_controller import MODES
@@ -21,7 +26,11 @@ MODE_TITLES = {"push": "Push to talk", "auto": "Auto trigger", "continuous": "Co
 HINTS = {"push": "Hold “Hold to talk” while you speak, then let go.",
          "auto": "Say a word: recording starts and stops by itself.",
          "continuous": "Speak: the newest second is classified four times a second."}
-DEFAULT_THRESHOLD_DB = 15
+DEFAULT_THRESHOLD_DB = int(DetectorConfig().threshold_db)
+
+
+def _dbfs(value: float) -> str:
+    return f"{value:.0f} dBFS".replace("-", "\u2212")
 
 
 class MicrophoneControlsWidget(QWidget):
@@ -82,6 +91,15 @@ class MicrophoneControlsWidget(QWidget):
         self._threshold_label = QLabel("", self)
         self._threshold_label.setObjectName("micThresholdLabel")
         self._threshold_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("40 dB "))
+        self._levels = QLabel("", self)
+        self._levels.setObjectName("micNoiseFloorLabel")
+        self._levels.setAccessibleName("Noise floor and trigger level")
+        self._levels.setToolTip("The room's noise as the detector hears it (grey line on the meter) and the "
+                                "level a sound must reach to start a recording (red line), in the speech "
+                                "band (200-3800 Hz). The floor follows the room: steady noise does not "
+                                "trigger, and speech above it still does.")
+        self._levels.setMinimumWidth(self.fontMetrics().horizontalAdvance("noise floor \u2212100 dBFS, "
+                                                                          "threshold \u2212100 dBFS"))
 
         devices = QHBoxLayout()
         devices.addWidget(QLabel("Input:", self))
@@ -94,6 +112,8 @@ class MicrophoneControlsWidget(QWidget):
         modes.addSpacing(8)
         modes.addWidget(self._talk)
         modes.addStretch(1)
+        modes.addWidget(self._levels)
+        modes.addSpacing(8)
         threshold_caption = QLabel("&Threshold:", self)
         threshold_caption.setBuddy(self._threshold)
         modes.addWidget(threshold_caption)
@@ -147,6 +167,18 @@ class MicrophoneControlsWidget(QWidget):
 
     def set_threshold(self, value: int) -> None:
         self._threshold.setValue(int(value))
+
+    def set_detector_levels(self, floor_dbfs: float | None, threshold_dbfs: float | None) -> None:
+        """Show the detector's noise floor and (``None`` in push-to-talk: unused) trigger level."""
+        parts = [] if floor_dbfs is None else [f"noise floor {_dbfs(floor_dbfs)}"]
+        if threshold_dbfs is not None:
+            parts.append(f"threshold {_dbfs(threshold_dbfs)}")
+        text = ", ".join(parts)
+        if text != self._levels.text():  # 25 ticks a second; most change nothing
+            self._levels.setText(text)
+
+    def detector_levels_text(self) -> str:
+        return self._levels.text()
 
     def set_refresh_enabled(self, enabled: bool) -> None:
         self._refresh.setEnabled(enabled)

@@ -254,6 +254,8 @@ class MicrophoneTestWidget(QWidget):
         self._refresh_message()
         self.controls.set_talk_enabled(False)
         self.controls.meter.set_levels(-120.0, -120.0)
+        self.controls.meter.set_markers(None, None)
+        self.controls.set_detector_levels(None, None)
 
     def _populate_devices(self, refresh: bool) -> None:
         try:
@@ -307,8 +309,11 @@ class MicrophoneTestWidget(QWidget):
     @Slot(object)
     def _on_ticked(self, tick: object) -> None:
         self.live.append(tick["columns"])
-        self.controls.meter.set_levels(tick["rms"], tick["peak"])
-        self.controls.meter.set_markers(tick["floor"], tick["threshold"] if self.mode() != "push" else None)
+        # The bar in the band the detector listens to, so it reads against the floor and threshold lines.
+        self.controls.meter.set_levels(tick.get("speech", tick["rms"]), tick["peak"])
+        threshold = tick["threshold"] if self.mode() != "push" else None
+        self.controls.meter.set_markers(tick["floor"], threshold)
+        self.controls.set_detector_levels(tick["floor"], threshold)
 
     @Slot(object)
     def _on_clip_captured(self, clip: object) -> None:
