@@ -377,24 +377,13 @@ def _predict_files(args: argparse.Namespace, predictor, progress) -> int:
                 report_failure(path, str(exc))
                 advance()
                 continue
-            if args.json:
-                print_result(json.dumps(result.to_dict()))
-            else:
-                p = result.prediction
-                lines = [f"{display_path(p.source)} ({result.duration_s:.2f} s): "
-                         + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top)]
-                lines += [f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
-                          + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top) for w in result.words]
-                print_result("\n".join(lines))
+            print_result(json.dumps(result.to_dict()) if args.json else
+                         _timeline_text(result.prediction, f"{result.duration_s:.2f} s", result.words))
             advance()
         return EXIT_USAGE if failed else 0
 
     def show(p) -> None:
-        if args.json:
-            print_result(json.dumps(p.to_dict()))
-        else:
-            print_result(f"{display_path(p.source)}: "
-                         + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top))
+        print_result(json.dumps(p.to_dict()) if args.json else f"{display_path(p.source)}: {_top_text(p.top)}")
 
     # Files of a modality read along a timeline (video: a `predict_file` of its modality) are read window
     # by window; the others, in runs, as single samples. Output keeps the order of the files given.
@@ -418,17 +407,27 @@ def _predict_files(args: argparse.Namespace, predictor, progress) -> int:
             report_failure(path, str(exc))
             advance()
             continue
-        if args.json:
-            print_result(json.dumps(result.to_dict()))
-        else:
-            p = result.prediction
-            lines = [f"{display_path(p.source)} ({result.duration_s:.2f} s, {result.fps:g} fps): "
-                     + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in p.top)]
-            lines += [f"  {w.start_s:.2f}-{w.end_s:.2f} s: "
-                      + ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in w.top) for w in result.windows]
-            print_result("\n".join(lines))
+        print_result(json.dumps(result.to_dict()) if args.json else _timeline_text(
+            result.prediction, f"{result.duration_s:.2f} s, {result.fps:g} fps", result.windows))
         advance()
     return EXIT_USAGE if failed else 0
+
+
+def _top_text(top) -> str:
+    """``5 94.7%, 3 5.3%, 9 0.0%``: the top classes with their probabilities."""
+    from workbench.core.data.scan import display_path
+
+    return ", ".join(f"{display_path(c)} {prob:.1%}" for c, prob in top)
+
+
+def _timeline_text(prediction, detail: str, parts) -> str:
+    """A file read part by part (a recording's words, a video's windows): the whole file's answer,
+    then one line per part with its start and end."""
+    from workbench.core.data.scan import display_path
+
+    lines = [f"{display_path(prediction.source)} ({detail}): {_top_text(prediction.top)}"]
+    lines += [f"  {part.start_s:.2f}-{part.end_s:.2f} s: {_top_text(part.top)}" for part in parts]
+    return "\n".join(lines)
 
 
 def _timeline_reader(path: str):
