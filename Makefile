@@ -93,11 +93,25 @@ system-deps:
 run: venv $(if $(IS_ROOT),system-deps)
 	$(VENV)/bin/workbench
 
+# The suite runs in two parts: every test file but the `serial` ones (tests/conftest.py) on
+# TEST_WORKERS pytest-xdist workers, one file per worker at a time (a worker spends much of its time
+# waiting on a subprocess's TensorFlow import, a Qt timer or a write, so two keep a 2-core machine
+# busy), then the serial files alone, whose wall-clock figures another worker's training would
+# distort. Both parts run even if the first fails; exit 5 (nothing collected) only fails when
+# neither part collected a test (e.g. PYTEST_ARGS="-k templates" selects no serial test).
+TEST_WORKERS ?= 2
+
 test: venv system-deps
 	$(VENV)/bin/lint-imports
-	@rc=0; QT_QPA_PLATFORM=offscreen $(VPY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit 5) — treated as a failure." >&2; fi; \
-	exit $$rc
+	@parallel=0; serial=0; \
+	echo "=== pytest, part 1 of 2: $(TEST_WORKERS) workers, all but the serial tests"; \
+	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" $(PYTEST_ARGS) \
+		|| parallel=$$?; \
+	echo "=== pytest, part 2 of 2: the serial tests, alone"; \
+	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -m serial $(PYTEST_ARGS) || serial=$$?; \
+	if [ $$parallel -eq 5 ] && [ $$serial -eq 5 ]; then \
+		echo "error: pytest collected no tests (exit 5) — treated as a failure." >&2; exit 5; fi; \
+	for rc in $$parallel $$serial; do [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc; done
 
 bench: venv
 	@set -e; found=0; \

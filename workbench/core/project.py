@@ -150,7 +150,8 @@ def run_summary(run_dir: str | Path) -> dict[str, Any] | None:
     a damaged ``model.json`` must not stop the list of runs from showing the others).
 
     Every value has the type the Runs and Results panels format it as: numbers or None, text, and a
-    history of number lists."""
+    history of number lists. For a run over several replicas, the batch size and learning rate are
+    the global batch and the scaled rate it trained with."""
     from workbench.core.sidecar import read_sidecar, sidecar_path
 
     model = Path(run_dir) / "model.keras"
@@ -163,9 +164,15 @@ def run_summary(run_dir: str | Path) -> dict[str, Any] | None:
         return None
     hp = data.get("hyperparameters") or {}
     metrics = data.get("final_metrics") or {}
+    distribution = data.get("distribution") if isinstance(data.get("distribution"), dict) else {}
 
     def number(value: Any) -> float | int | None:
         return value if is_number(value) and math.isfinite(value) else None
+
+    # A run over several replicas trained with a global batch and a rate scaled with the replicas
+    # (the sidecar's "distribution" record): those are what it trained with, so those are shown.
+    rates = distribution.get("learning_rates")
+    first_rate = number(rates[0]) if isinstance(rates, list) and rates else None
 
     def text(value: Any, default: str) -> str:
         return value if isinstance(value, str) else default
@@ -175,8 +182,9 @@ def run_summary(run_dir: str | Path) -> dict[str, Any] | None:
         "model_path": str(Path(run_dir) / "model.keras"),
         "template": text(data.get("template"), "?"),
         "epochs": number(hp.get("epochs")),
-        "batch_size": number(hp.get("batch_size")),
-        "learning_rate": number(hp.get("learning_rate")),
+        "batch_size": number(distribution.get("global_batch_size")) or number(hp.get("batch_size")),
+        "learning_rate": first_rate or number(hp.get("learning_rate")),
+        "replicas": number(distribution.get("replicas")) or 1,
         "optimizer": text(hp.get("optimizer"), "") or None,
         "dropout": number(hp.get("dropout")),
         "val_accuracy": number(metrics.get("val_accuracy")),

@@ -72,3 +72,30 @@ def test_runs_made_before_the_first_save_move_next_to_the_project(tmp_path, kill
     assert moved_signals == [{str(unsaved): str(target)}]
     assert str(target.parent) in controller.last_save_note and "Moved 1 run" in controller.last_save_note
     assert controller.runs_root() == str(tmp_path / "project" / "runs")
+
+
+def test_a_run_over_two_replicas_shows_the_global_batch_and_the_scaled_rate(make_widget, tmp_path):
+    """The hyperparameters hold the per-replica batch and the user's rate; the run trained with the
+    global batch and the rate scaled with the replicas (its sidecar's distribution record)."""
+    from workbench.core.project import run_summary
+    from workbench.gui.panels.runs_panel import COLUMNS
+
+    run = tmp_path / "mirrored"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"PK\x05\x06" + bytes(18))
+    write_sidecar(run / "model.keras", {
+        "template": "mnist_cnn", "title": "MNIST CNN", "class_names": ["a", "b"], "input_shape": [28, 28, 1],
+        "modality": "image", "output": "softmax", "status": "completed",
+        "hyperparameters": {"epochs": 3, "batch_size": 128, "learning_rate": 0.006},
+        "distribution": {"strategy": "mirrored", "replicas": 2, "devices": ["CPU:0", "CPU:1"],
+                         "per_replica_batch_size": 128, "global_batch_size": 256, "learning_rates": [0.012]},
+        "history": {"loss": [0.9]}, "final_metrics": {"best_epoch": 1, "epochs_run": 3}})
+    summary = run_summary(run)
+    assert (summary["batch_size"], summary["learning_rate"], summary["replicas"]) == (256, 0.012, 2)
+
+    panel = make_widget(RunsPanel)
+    panel.set_runs([str(run)])
+    table = panel._table
+    assert table.item(0, COLUMNS.index("LR")).text() == "0.012"
+    assert table.item(0, COLUMNS.index("Batch")).text() == "256 (2 replicas)"
+    assert "2 replicas" in table.item(0, COLUMNS.index("Batch")).toolTip()

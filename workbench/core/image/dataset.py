@@ -19,7 +19,6 @@ from workbench.core.data.sample_cache import SampleStore, sample_dataset
 from workbench.core.image.augment import AugmentationSpec, make_augmenter
 from workbench.core.image.io import load_image_for_model, prepare_for_model
 
-SHUFFLE_BUFFER = 10_000
 #: Bumped when what :func:`load_image_for_model` makes of a file changes, so cached images are decoded again.
 DECODE_VERSION = 1
 
@@ -41,10 +40,14 @@ def image_tf_dataset(ids: list[str], labels: np.ndarray, arrays: np.ndarray | No
     shape = tuple(int(d) for d in input_shape)
     labels = np.asarray(labels, dtype=np.int32)
     if arrays is not None:
-        ds = tf.data.Dataset.from_tensor_slices((_prepare_array_batch(arrays, shape, preprocessing), labels))
+        # Arrays are in memory already: shuffle the indices (all of them, each epoch) and gather
+        # whole batches, rather than shuffling and batching 784-byte images one element at a time.
+        images = tf.constant(_prepare_array_batch(arrays, shape, preprocessing))
+        label_tensor = tf.constant(labels)
+        ds = tf.data.Dataset.range(len(labels))
         if training:
-            ds = ds.shuffle(min(len(labels), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size)
+            ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size).map(lambda index: (tf.gather(images, index), tf.gather(label_tensor, index)))
     else:
         ds = sample_dataset(image_store(ids, shape, preprocessing), ids, labels, batch_size, training=training,
                             seed=seed)

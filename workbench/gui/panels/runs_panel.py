@@ -75,11 +75,15 @@ class RunsPanel(QWidget):
                 created = datetime.fromisoformat(created).strftime("%Y-%m-%d %H:%M")
             except (TypeError, ValueError):
                 pass
+            replicas = s.get("replicas") or 1
+            batch = s["batch_size"] if replicas == 1 or s["batch_size"] is None else f"{s['batch_size']} ({replicas} replicas)"
             values = (s["template"], s["epochs"], f"{s['learning_rate']:g}" if s["learning_rate"] else "",
-                      s["batch_size"], s["dropout"], f"{acc:.2%}" if acc is not None else "–", _status(s), created)
+                      batch, s["dropout"], f"{acc:.2%}" if acc is not None else "–", _status(s), created)
             for col, value in enumerate(values):
                 item = QTableWidgetItem("" if value is None else str(value))
-                item.setToolTip(s["run_dir"])
+                item.setToolTip(s["run_dir"] if replicas == 1 else
+                                f"{s['run_dir']}\nTrained over {replicas} replicas: the global batch and the "
+                                "learning rate scaled with the replicas")
                 if col in (1, 2, 3, 4, 5):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self._table.setItem(row, col, item)
