@@ -165,11 +165,15 @@ DIGITS_AUGMENT := rotation=10 width_shift=0.08 height_shift=0.08 shear=0.1 zoom=
 # microphone's audio is resampled down to it, so the model never meets the 4-8 kHz band it was
 # never trained on. 0.8 s clips of 96 frames (an 8 ms hop) hold 99% of FSDD's words whole and
 # give a fast speaker's short words (nicolas: 0.35 s) enough frames; freq_warp adds formant
-# shifts independent of the tempo; 30 epochs instead of 20.
+# shifts independent of the tempo; 30 epochs instead of 20. For noisy rooms: 80% of the training
+# clips get white noise at 5-30 dB SNR, half of those only around the word (as a word cut out of a
+# noisy recording reaches the model), and 24 base filters instead of 16; leave-one-speaker-out at
+# 10 dB SNR went from 81.4% to 90.3% (mean of the 5 speakers), clean 93.4% before and 93.3% after.
 SPOKEN_DIGITS_TEMPLATE := audio_cnn
-SPOKEN_DIGITS_FLAGS := --hparam sample_rate=8000 --hparam duration=0.8 --hparam frames=96 --epochs 30 --seed 7 \
-	--augment time_shift=0.1 speed=0.15 freq_warp=0.1 gain_db=6 eq=0.8 noise=0.5 snr_min=5 snr_max=30 \
-	freq_mask=6 time_mask=8
+SPOKEN_DIGITS_FLAGS := --hparam sample_rate=8000 --hparam duration=0.8 --hparam frames=96 --hparam base_filters=24 \
+	--epochs 30 --seed 7 \
+	--augment time_shift=0.1 speed=0.15 freq_warp=0.1 gain_db=6 eq=0.8 noise=0.8 noise_local=0.5 \
+	snr_min=5 snr_max=30 freq_mask=6 time_mask=8
 SPOKEN_DIGITS_VAL_SPEAKER := george
 
 models: models-digits models-spoken-digits

@@ -36,7 +36,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     root = config.rootpath
     for item in items:
-        relative = item.path.relative_to(root).as_posix()
+        try:
+            relative = item.path.relative_to(root).as_posix()
+        except ValueError:  # a test file outside the project (pytest given another path)
+            relative = item.path.as_posix()
         if relative in SERIAL_FILES:
             item.add_marker(pytest.mark.serial)
         item.add_marker(pytest.mark.xdist_group(relative))

@@ -131,21 +131,33 @@ def test_in_memory_samples_adapt_as_the_saved_files_do(turned_hand, adapted, tmp
                                Predictor.load(adapted[1]).predict_arrays(inputs[:20]), atol=1e-5)
 
 
-def test_a_held_out_speaker_is_read_better_after_five_recordings_per_digit(tmp_path):
+def test_a_held_out_speaker_in_a_loud_room_is_read_better_after_five_recordings_per_digit(tmp_path):
+    """george (the speaker the shipped model never trained on) in a loud room: pink noise as loud as
+    his speech (0 dB SNR) on every recording. Five recordings per digit from that room adapt the model;
+    his other 450 there are read clearly better (measured 85.1% -> 95.6%). In a quiet room the shipped
+    model already reads him at about 95%, too close to the ceiling for a shift to show."""
+    import soundfile as sf
+
+    from workbench.core.audio.augment import add_noise
+
     fsdd = require_shared(SHARED_DATA / "fsdd")
-    files = sorted(fsdd.glob("*/*_george_*.wav"))  # george: the speaker the shipped model never heard
-    chosen = [f for f in files if int(f.stem.rsplit("_", 1)[1]) < 5]
-    for f in chosen:
-        (tmp_path / "voice" / f.parent.name).mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, tmp_path / "voice" / f.parent.name / f.name)
+    files = sorted(fsdd.glob("*/*_george_*.wav"))
+    chosen = {f for f in files if int(f.stem.rsplit("_", 1)[1]) < 5}
+    for i, f in enumerate(files):
+        samples, rate = sf.read(f, dtype="float32")
+        loud = add_noise(samples, rate, 0.0, np.random.default_rng(i), colour="pink")
+        target = tmp_path / ("voice" if f in chosen else "others") / f.parent.name / f.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(target, loud, rate)
     result = adapt_model(SPOKEN_MODEL, tmp_path / "voice", tmp_path / "voice.keras")
     original, adapted = Predictor.load(SPOKEN_MODEL), Predictor.load(tmp_path / "voice.keras")
-    others = [f for f in files if f not in chosen]
+    others = sorted((tmp_path / "others").glob("*/*.wav"))
     inputs = np.stack([original.prepare_file(f) for f in others])
     labels = np.array([int(f.parent.name) for f in others])
     before, after = accuracy(original, inputs, labels), accuracy(adapted, inputs, labels)
-    assert result.num_examples == 50 and adapted.sidecar["adaptation"]["examples"]["counts"]["7"] == 5
-    assert after > before + 0.01, f"george's other 450 recordings: before {before:.1%}, after {after:.1%}"
+    assert len(others) == 450 and result.num_examples == 50
+    assert adapted.sidecar["adaptation"]["examples"]["counts"]["7"] == 5
+    assert after > before + 0.05, f"george's other 450 recordings in the loud room: before {before:.1%}, after {after:.1%}"
 
 
 def write_blank_examples(folder: Path, counts: dict[str, int]) -> Path:

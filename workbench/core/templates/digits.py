@@ -55,7 +55,7 @@ MNIST_CNN = TemplateSpec(
     description="Three convolutions (32-64-64) with max pooling and a 64-unit dense layer: the classic "
     "MNIST network, above 99% on handwritten digits. Defaults train it fast: 3 epochs of 256-sample "
     "batches at a one-cycle rate peaking at 0.006, with dropout 0.25 before the output — about 99.0% on "
-    "held-out digits, 1.6× faster than the article's 5 epochs of 64 on this project's 2-core test machine, "
+    "held-out digits, 1.8–2.3× faster than the article's 5 epochs of 64 on this project's 2-core test machine, "
     "whole process against whole process (bench/time_to_accuracy.py).",
     modality="image",
     input_shape=(28, 28, 1),
