@@ -98,7 +98,8 @@ run: venv $(if $(IS_ROOT),system-deps)
 # waiting on a subprocess's TensorFlow import, a Qt timer or a write, so two keep a 2-core machine
 # busy), then the serial files alone, whose wall-clock figures another worker's training would
 # distort. Both parts run even if the first fails; exit 5 (nothing collected) only fails when
-# neither part collected a test (e.g. PYTEST_ARGS="-k templates" selects no serial test).
+# neither part collected a test (e.g. PYTEST_ARGS="-k templates" selects no serial test). A `-m` in
+# PYTEST_ARGS replaces each part's own marker expression, so use `-k` to select tests here.
 TEST_WORKERS ?= 2
 
 test: venv system-deps
