@@ -114,14 +114,16 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def predict_in_batches(model, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """``model(x, training=False)`` over ``arrays`` in chunks (cheaper than ``predict`` for small sets)."""
-    outputs = [np.asarray(model(arrays[i:i + batch_size], training=False)) for i in range(0, len(arrays), batch_size)]
-    return np.concatenate(outputs) if outputs else np.zeros((0,))
-
-
 #: Above this many batches a data set is read through one traced forward pass instead of eager calls.
 TRACE_ABOVE_BATCHES = 8
+
+
+def predict_in_batches(model, arrays: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``model(x, training=False)`` over ``arrays`` in chunks (cheaper than ``predict`` for small sets;
+    :func:`batch_forward` traces it for large ones)."""
+    forward = batch_forward(model, -(-len(arrays) // batch_size))
+    outputs = [np.asarray(forward(arrays[i:i + batch_size])) for i in range(0, len(arrays), batch_size)]
+    return np.concatenate(outputs) if outputs else np.zeros((0,))
 
 
 def batch_forward(model, batches: int):

@@ -23,6 +23,7 @@ that are silence, and smooths the answers over the last few windows.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,6 +38,16 @@ from workbench.core.errors import DatasetError
 SILENCE_DBFS = -120.0
 
 
+@functools.lru_cache(maxsize=8)
+def _band_weights(frame_length: int, sample_rate: int, band_hz: tuple[float, float]):
+    """(Hann window, mask of the rFFT bins inside ``band_hz``, power scale): the same for every
+    frame of a stream, so made once per setting, not on every audio block."""
+    window = np.hanning(frame_length + 2)[1:-1]
+    freqs = np.fft.rfftfreq(frame_length, 1.0 / sample_rate)
+    inside = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
+    return window, inside, 2.0 / (frame_length * np.sum(window * window))
+
+
 def band_frame_dbfs(samples: np.ndarray, frame_length: int, sample_rate: int,
                     band_hz: tuple[float, float]) -> np.ndarray:
     """Level in dBFS of each whole frame within ``band_hz`` (Hann window, calibrated so a sine in
@@ -44,12 +55,10 @@ def band_frame_dbfs(samples: np.ndarray, frame_length: int, sample_rate: int,
     count = samples.size // frame_length
     if count == 0:
         return np.zeros(0)
+    window, inside, scale = _band_weights(int(frame_length), int(sample_rate), tuple(map(float, band_hz)))
     frames = samples[:count * frame_length].astype(np.float64).reshape(count, frame_length)
-    window = np.hanning(frame_length + 2)[1:-1]
     spectrum = np.fft.rfft(frames * window, axis=1)
-    freqs = np.fft.rfftfreq(frame_length, 1.0 / sample_rate)
-    inside = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
-    power = 2.0 * np.sum(np.abs(spectrum[:, inside]) ** 2, axis=1) / (frame_length * np.sum(window * window))
+    power = scale * np.sum(np.abs(spectrum[:, inside]) ** 2, axis=1)
     return 10.0 * np.log10(np.maximum(power, 10.0 ** (SILENCE_DBFS / 10.0)))
 
 

@@ -75,7 +75,7 @@ class RunsPanel(QWidget):
                 created = datetime.fromisoformat(created).strftime("%Y-%m-%d %H:%M")
             except (TypeError, ValueError):
                 pass
-            replicas = s.get("replicas") or 1
+            replicas = s["replicas"]
             batch = s["batch_size"] if replicas == 1 or s["batch_size"] is None else f"{s['batch_size']} ({replicas} replicas)"
             values = (s["template"], s["epochs"], f"{s['learning_rate']:g}" if s["learning_rate"] else "",
                       batch, s["dropout"], f"{acc:.2%}" if acc is not None else "–", _status(s), created)
