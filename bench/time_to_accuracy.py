@@ -5,7 +5,8 @@ Whole process against whole process, as a user waits for them: each runs as its 
 history and evaluation), timed from launch to exit. Both train on the same 50,000 digits of
 ``../shared/data/mnist/mnist_train.npz`` and are scored on the same 10,000 held-out digits (stratified,
 seed 0) that neither sees while training — ../shared has no MNIST test file, so this plays its part.
-The workbench uses its template's defaults (what the GUI's and the CLI's first run get); its accuracy is
+The workbench uses its template's defaults (what the GUI's and the CLI's first run get, bfloat16
+compute included on a CPU with AMX; ``WORKBENCH_CPU_BFLOAT16=0`` measures float32); its accuracy is
 read afterwards from the saved ``model.keras`` (not timed).
 
 The runs alternate (script, workbench, script, workbench, …) so that load on the machine falls on both
@@ -13,8 +14,10 @@ alike; the ratio is of the medians.
 
 - time-to-accuracy ratio = script seconds / workbench seconds (≥ 2 is the goal), with both accuracies;
 - ``--same-job``: the workbench runs the script's exact network, batch size (64), epochs (5), learning
-  rate and no schedule (``--lr-schedule constant --dropout 0``), and the script holds out 20% for
-  validation as the workbench does (``validation_split=0.2``), so the ratio is the pure overhead.
+  rate and no schedule (``--lr-schedule constant --dropout 0``) in float32 like the script
+  (``--no-mixed-precision``: on a CPU with AMX the workbench's default is bfloat16), and the script
+  holds out 20% for validation as the workbench does (``validation_split=0.2``), so the ratio is the
+  pure overhead.
 
     .venv/bin/python bench/time_to_accuracy.py [--pairs 3] [--same-job]
 """
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     env = {**os.environ, "WORKBENCH_OFFLINE": "1"}
     extra = (["--epochs", "5", "--batch-size", "64", "--learning-rate", "0.001", "--lr-schedule", "constant",
-              "--dropout", "0"] if args.same_job else [])
+              "--dropout", "0", "--no-mixed-precision"] if args.same_job else [])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         data = make_split(folder)
@@ -125,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{bench[-1][0]:.1f} s ({bench[-1][1]:.2%})", flush=True)
     script_s = statistics.median(s for s, _ in script)
     bench_s = statistics.median(s for s, _ in bench)
-    what = "same job (script's network, batch 64, 5 epochs, constant rate)" if args.same_job else "template defaults"
+    what = ("same job (script's network, batch 64, 5 epochs, constant rate, float32)" if args.same_job
+            else "template defaults")
     print(f"workbench ({what}): median {bench_s:.1f} s, accuracy {statistics.median(a for _, a in bench):.2%} "
           f"(min {min(a for _, a in bench):.2%})")
     print(f"article script (5 epochs, batch 64): median {script_s:.1f} s, accuracy "

@@ -197,7 +197,7 @@ def train_config_from_args(args: argparse.Namespace):
         val_groups=[g.strip() for g in args.val_groups.split(",") if g.strip()] if args.val_groups else None,
         command=_command_line(),
         distribute=getattr(args, "distribute", None) or "none", cpu_replicas=getattr(args, "cpu_replicas", None),
-        mixed_precision=bool(getattr(args, "mixed_precision", None)),
+        mixed_precision=getattr(args, "mixed_precision", None),
     )
 
 
@@ -437,8 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "TF_CONFIG names. Each replica takes --batch-size; the learning rate scales with them")
     p.add_argument("--cpu-replicas", type=int, metavar="N",
                    help="with --distribute mirrored on a machine without GPUs: N CPU devices (default 2)")
-    p.add_argument("--mixed-precision", action="store_const", const=True,
-                   help="float16 compute on a GPU, where the template allows it")
+    p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
+                   help="reduced-precision compute with float32 weights, where the template allows it: float16 "
+                        "on a GPU, bfloat16 on a CPU with bfloat16 matrix units (Intel AMX). Default: on for "
+                        "such a CPU (2-3x faster there), off otherwise")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="metrics and confusion matrix of a model on a dataset")

@@ -229,19 +229,85 @@ def test_mixed_precision_is_offered_where_the_template_and_machine_allow(tmp_pat
     with pytest.raises(DistributeError, match="allows mixed precision. Received: template 'audio_cnn'"):
         train(TrainConfig(template="audio_cnn", data=str(tmp_path), mixed_precision=True))
     monkeypatch.setattr(trainer, "local_gpus", lambda: [])
+    monkeypatch.setenv("WORKBENCH_CPU_BFLOAT16", "0")  # a CPU without bfloat16 units
     data = _mnist_subset(tmp_path / "digits.npz", 50)
-    with pytest.raises(DistributeError, match="Expected a GPU for mixed precision"):
+    with pytest.raises(DistributeError, match="needs a GPU or a CPU with bfloat16 matrix units"):
         train(TrainConfig(template="simple_cnn", data=str(data), mixed_precision=True, out_dir=str(tmp_path / "run")))
     assert not (tmp_path / "run").exists()  # refused before anything was written
 
     spec = get_template("simple_cnn")
-    model = MixedPrecision(True).build(lambda: spec.build(3, None, spec.default_hparams()))
+    model = MixedPrecision("mixed_float16").build(lambda: spec.build(3, None, spec.default_hparams()))
     assert keras.mixed_precision.global_policy().name == "float32"  # only the build saw the mixed policy
     assert model.get_layer("conv1").dtype_policy.name == "mixed_float16"
     assert model.output.dtype == "float32"  # the softmax's output is cast back for the loss
     copy = float32_copy(model)  # what model.keras holds: fast on a CPU
     assert {layer.dtype_policy.name for layer in copy.layers} == {"float32"}
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), copy.get_weights()))
+
+
+def test_mixed_precision_default_is_bfloat16_on_a_cpu_with_bfloat16_units_only(tmp_path, monkeypatch):
+    from workbench.core.templates import get_template
+    from workbench.core.training.distribute import cpu_has_bfloat16_units, resolve_mixed_precision
+
+    mnist, audio = get_template("mnist_cnn"), get_template("audio_cnn")
+    # requested (None: the machine's default), template, GPUs, CPU bfloat16 units -> policy
+    assert resolve_mixed_precision(None, mnist, 0, True) == "mixed_bfloat16"
+    assert resolve_mixed_precision(None, mnist, 0, False) is None
+    assert resolve_mixed_precision(None, mnist, 1, True) is None  # float16 on a GPU: offered, not the default
+    assert resolve_mixed_precision(True, mnist, 1, True) == "mixed_float16"
+    assert resolve_mixed_precision(False, mnist, 0, True) is None
+    assert resolve_mixed_precision(None, audio, 0, True) is None  # its front end stays in float32
+    with pytest.raises(DistributeError, match="float32 only"):
+        resolve_mixed_precision(True, audio, 0, True)
+    for value, expected in (("1", True), ("0", False), ("off", False)):
+        monkeypatch.setenv("WORKBENCH_CPU_BFLOAT16", value)
+        assert cpu_has_bfloat16_units() is expected
+    monkeypatch.delenv("WORKBENCH_CPU_BFLOAT16")
+    flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
+    assert cpu_has_bfloat16_units() == ("amx_bf16" in flags.split())
+
+
+def test_the_cli_leaves_mixed_precision_to_the_machine_unless_told():
+    from workbench.cli import build_parser, train_config_from_args
+
+    def config(*extra):
+        args = build_parser().parse_args(["train", "--template", "mnist_cnn", "--data", "somewhere", *extra])
+        return train_config_from_args(args).mixed_precision
+
+    assert (config(), config("--mixed-precision"), config("--no-mixed-precision")) == (None, True, False)
+
+
+@pytest.mark.parametrize("bfloat16_units", ["1", "0"])
+def test_a_run_trains_in_the_machines_default_precision_and_saves_a_float32_model(tmp_path, monkeypatch,
+                                                                                  bfloat16_units):
+    import keras
+
+    import workbench.core.training.trainer as trainer
+    from workbench.core.training import TrainConfig, train
+    from workbench.core.training.resume import resume
+
+    monkeypatch.setattr(trainer, "local_gpus", lambda: [])
+    monkeypatch.setenv("WORKBENCH_CPU_BFLOAT16", bfloat16_units)  # both paths, on any CPU (emulated where absent)
+    data = _mnist_subset(tmp_path / "digits.npz", 120)
+    run = tmp_path / "run"
+    result = train(TrainConfig(template="simple_cnn", data=str(data), out_dir=str(run),
+                               hparams={"epochs": 1, "batch_size": 32}))
+    assert result.status == "completed"
+    recorded = json.loads((run / "model.json").read_text())["distribution"]
+    mixed = bfloat16_units == "1"
+    assert (recorded["mixed_precision"], recorded["compute_dtype"]) == (mixed, "bfloat16" if mixed else "float32")
+    last = keras.models.load_model(run / "last.keras", compile=False)  # to resume: the policy it trained under
+    assert last.get_layer("conv1").dtype_policy.name == ("mixed_bfloat16" if mixed else "float32")
+    saved = keras.models.load_model(run / "model.keras", compile=False)  # to predict: float32 everywhere
+    assert {layer.dtype_policy.name for layer in saved.layers} == {"float32"}
+
+    monkeypatch.setenv("WORKBENCH_CPU_BFLOAT16", "0")  # resumed elsewhere: the run keeps its policy
+    resumed = resume(run, epochs=2)
+    assert resumed.status == "completed"
+    recorded = json.loads((run / "model.json").read_text())["distribution"]
+    assert recorded["compute_dtype"] == ("bfloat16" if mixed else "float32")
+    saved = keras.models.load_model(run / "model.keras", compile=False)
+    assert {layer.dtype_policy.name for layer in saved.layers} == {"float32"}
 
 
 def test_the_device_that_trains_is_named(monkeypatch):

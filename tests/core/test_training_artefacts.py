@@ -75,9 +75,11 @@ def test_a_running_run_has_a_loadable_model_sidecar_and_history_after_its_first_
     assert run_status(tmp_path / "killed_here").status == "interrupted"  # "running", but nobody holds it
 
 
-def test_checkpoints_are_saved_beside_the_model_and_renamed_over_it(data, tmp_path, monkeypatch):
+@pytest.mark.parametrize("mixed", [False, True], ids=["float32", "mixed-bfloat16"])
+def test_checkpoints_are_saved_beside_the_model_and_renamed_over_it(data, tmp_path, monkeypatch, mixed):
     import keras
 
+    monkeypatch.setenv("WORKBENCH_CPU_BFLOAT16", "1" if mixed else "0")  # the machine's default either way
     targets: list[Path] = []
     save = keras.Model.save
     monkeypatch.setattr(keras.Model, "save", lambda self, path, *a, **k: targets.append(Path(path)) or
@@ -86,8 +88,14 @@ def test_checkpoints_are_saved_beside_the_model_and_renamed_over_it(data, tmp_pa
     result = train(_config(data, tmp_path / "run", epochs=2))
 
     assert result.status == "completed"
-    # One serialisation per epoch: last.keras is a copy of model.keras when that epoch was the best.
-    assert len(targets) == 2
+    checkpoints = [t for t in targets if t.name.startswith(".model.keras.")]
+    resume_points = [t for t in targets if t.name.startswith(".last.keras.")]
+    assert len(checkpoints) + len(resume_points) == len(targets) and checkpoints  # epoch 1 is the best so far
+    if mixed:  # its checkpoint computes in float32, no copy of the mixed model: each resume point is serialised
+        assert len(resume_points) == 2
+        assert {layer.dtype_policy.name for layer in keras.models.load_model(result.model_path).layers} == {"float32"}
+    else:  # one serialisation per epoch: last.keras is a copy of model.keras when that epoch was the best
+        assert len(targets) == 2
     for target in targets:
         assert target.parent == result.run_dir and target.name != "model.keras" and target.suffix == ".keras"
         assert not target.exists()

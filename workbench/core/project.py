@@ -79,8 +79,8 @@ class Project:
     augmentation: dict[str, Any] = field(default_factory=dict)  # image options
     audio_augmentation: dict[str, Any] = field(default_factory=dict)  # sound options (older projects: none)
     video_augmentation: dict[str, Any] = field(default_factory=dict)  # video options (older projects: none)
-    # Where runs train: {"distribute": "none"|"mirrored", "cpu_replicas": N, "mixed_precision": bool}
-    # (older projects: none, i.e. one device)
+    # Where runs train: {"distribute": "none"|"mirrored", "cpu_replicas": N, "mixed_precision": bool or
+    # None, the machine's default} (older projects: none, i.e. one device)
     training: dict[str, Any] = field(default_factory=dict)
     runs: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)

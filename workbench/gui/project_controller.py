@@ -243,15 +243,16 @@ def checked_training_choices(project: Project, source: object) -> dict:
     training = project.training
     distribute = training.get("distribute", "none")
     replicas = training.get("cpu_replicas", DEFAULT_CPU_REPLICAS)
-    mixed = training.get("mixed_precision", False)
+    mixed = training.get("mixed_precision")  # None: the machine's default
     if distribute not in GUI_DISTRIBUTIONS:
         raise WorkbenchError(f"Expected training.distribute in {' or '.join(map(repr, GUI_DISTRIBUTIONS))} (several "
                              f"machines train from the command line). Received: {distribute!r} in {source}")
     if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= MAX_CPU_REPLICAS:
         raise WorkbenchError(f"Expected training.cpu_replicas to be a whole number from 1 to {MAX_CPU_REPLICAS}. "
                              f"Received: {replicas!r} in {source}")
-    if not isinstance(mixed, bool):
-        raise WorkbenchError(f"Expected training.mixed_precision to be true or false. Received: {mixed!r} in {source}")
+    if mixed is not None and not isinstance(mixed, bool):
+        raise WorkbenchError(f"Expected training.mixed_precision to be true, false or null (this machine's default). "
+                             f"Received: {mixed!r} in {source}")
     return {"distribute": distribute, "cpu_replicas": replicas, "mixed_precision": mixed}
 
 

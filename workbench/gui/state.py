@@ -19,6 +19,9 @@ GUI_DISTRIBUTIONS = ("none", "mirrored")  # multi-worker is the command line's: 
 MAX_CPU_REPLICAS = 64  # logical CPU devices the Training tab offers (and a project may ask for)
 
 
+KEEP = object()  # set_distribution: leave the mixed-precision choice as it is (None means "the machine's default")
+
+
 class AppState(QObject):
     dataset_changed = Signal(object)  # ScanReport | None
     split_changed = Signal(float, str)  # validation fraction, group regex ("" = stratified)
@@ -51,7 +54,7 @@ class AppState(QObject):
         # Kept as chosen: train_config applies what this machine can do.
         self.distribute: str = "none"
         self.cpu_replicas: int = DEFAULT_CPU_REPLICAS
-        self.mixed_precision: bool = False
+        self.mixed_precision: bool | None = None  # None: this machine's default (mixed_precision_default)
 
     def set_dataset(self, path: str, scan) -> None:
         self.dataset_path, self.scan = path, scan
@@ -163,9 +166,10 @@ class AppState(QObject):
         return {"distribute": self.distribute, "cpu_replicas": self.cpu_replicas, "mixed_precision": self.mixed_precision}
 
     def set_distribution(self, distribute: str | None = None, cpu_replicas: int | None = None,
-                         mixed_precision: bool | None = None) -> None:
-        """Change any of the distribution choices (None: keep); raises ValueError for a value the GUI does
-        not offer (multi-worker is the command line's)."""
+                         mixed_precision: bool | None | object = KEEP) -> None:
+        """Change any of the distribution choices (None, or for mixed precision KEEP: keep; mixed precision
+        None: the machine's default); raises ValueError for a value the GUI does not offer (multi-worker
+        is the command line's)."""
         choice = self.distribution()
         if distribute is not None:
             if distribute not in GUI_DISTRIBUTIONS:
@@ -176,19 +180,20 @@ class AppState(QObject):
                     or not 1 <= cpu_replicas <= MAX_CPU_REPLICAS:
                 raise ValueError(f"Expected 1 to {MAX_CPU_REPLICAS} CPU replicas. Received: {cpu_replicas!r}")
             choice["cpu_replicas"] = int(cpu_replicas)
-        if mixed_precision is not None:
-            choice["mixed_precision"] = bool(mixed_precision)
+        if mixed_precision is not KEEP:
+            choice["mixed_precision"] = None if mixed_precision is None else bool(mixed_precision)
         if choice != self.distribution():
             self.distribute, self.cpu_replicas, self.mixed_precision = (
                 choice["distribute"], choice["cpu_replicas"], choice["mixed_precision"])
             self.distribution_changed.emit(dict(choice))
 
-    def train_config(self, out_dir: str | None = None, gpus: int | None = None):
+    def train_config(self, out_dir: str | None = None, gpus: int | None = None, cpu_bfloat16: bool = False):
         """The core TrainConfig for the current choices (raises WorkbenchError if incomplete).
 
-        ``gpus``: how many GPUs this machine has (None: not known yet). The distribution choice applies
-        as this machine can: CPU replicas only without a GPU, mixed precision only with one and a
-        template that allows it; unknown devices leave both to the core's defaults."""
+        ``gpus``: how many GPUs this machine has (None: not known yet); ``cpu_bfloat16``: whether its CPU
+        has bfloat16 matrix units. The distribution choice applies as this machine can: CPU replicas only
+        without a GPU, mixed precision only with a GPU or such a CPU and a template that allows it;
+        unknown devices leave both to the core's defaults."""
         from workbench.core.errors import DatasetError
         from workbench.core.training import TrainConfig
 
@@ -200,8 +205,19 @@ class AppState(QObject):
             group_regex=self.group_regex or None, out_dir=out_dir, scan=self.scan,
             distribute=self.distribute,
             cpu_replicas=self.cpu_replicas if self.distribute == "mirrored" and gpus == 0 else None,
-            mixed_precision=self.mixed_precision and bool(gpus) and self._template_allows_mixed_precision(),
+            mixed_precision=self._mixed_precision_for_run(gpus, cpu_bfloat16),
         )
+
+    def _mixed_precision_for_run(self, gpus: int | None, cpu_bfloat16: bool) -> bool | None:
+        """The mixed-precision choice as this machine can apply it: None (the core's default for the
+        machine) when not chosen, or chosen on while the devices are unknown; off where the template or
+        the machine does not allow it."""
+        from workbench.core.training.distribute import mixed_precision_policy
+
+        if self.mixed_precision is None or (self.mixed_precision and gpus is None):
+            return None
+        return bool(self.mixed_precision and self._template_allows_mixed_precision()
+                    and mixed_precision_policy(gpus, cpu_bfloat16))
 
     def _template_allows_mixed_precision(self) -> bool:
         from workbench.core.errors import WorkbenchError

@@ -59,17 +59,18 @@ def test_mirrored_on_cpu_says_the_scaled_batch_and_rate_before_start_and_the_dev
     replicas = _child(panel, QSpinBox, "trainCpuReplicasSpin")
     assert replicas.isVisibleTo(panel) and replicas.isEnabled()
     replicas.setValue(3)
-    assert state.distribution() == {"distribute": "mirrored", "cpu_replicas": 3, "mixed_precision": False}
+    assert state.distribution() == {"distribute": "mirrored", "cpu_replicas": 3, "mixed_precision": None}
     assert plan.text() == ("Will train on 3 × CPU (mirrored) — global batch 96 (32 per replica), "
                            "learning rate 0.003 (3 × 0.001)")
     mixed = _child(panel, QCheckBox, "trainMixedPrecisionCheck")
-    assert not mixed.isEnabled() and "needs a GPU" in mixed.toolTip()
+    assert not mixed.isEnabled() and not mixed.isChecked() and "needs a GPU or a CPU with bfloat16" in mixed.toolTip()
 
     configs = []
     panel.controller.run_started.connect(lambda _info: configs.append(panel.controller._config))
     with qtbot.waitSignal(panel.controller.run_started, timeout=5_000):
         assert panel.start()
-    assert (configs[0].distribute, configs[0].cpu_replicas, configs[0].mixed_precision) == ("mirrored", 3, False)
+    # Not chosen: the core applies the machine's default (float32 on a CPU without bfloat16 units).
+    assert (configs[0].distribute, configs[0].cpu_replicas, configs[0].mixed_precision) == ("mirrored", 3, None)
     assert panel.device_text() == "Training on 3 × CPU (mirrored) — global batch 96, learning rate 0.003 (3 × 0.001)"
     assert not _child(panel, QComboBox, "trainStrategyCombo").isEnabled()  # a run keeps its devices
     panel.controller.stop_and_wait()
@@ -85,7 +86,7 @@ def test_with_gpus_mirrored_uses_them_all_and_mixed_precision_follows_the_templa
     assert mixed.isEnabled()
     mixed.setChecked(True)
     assert _child(panel, QLabel, "trainPlanLabel").text().startswith(
-        "Will train on 2 × GPU (Test GPU) (mirrored), mixed precision — global batch 64 (32 per replica)")
+        "Will train on 2 × GPU (Test GPU) (mirrored), mixed precision (float16) — global batch 64 (32 per replica)")
     state.dataset_path = "synthetic"
     config = state.train_config(gpus=panel.distribution.gpus())
     assert (config.distribute, config.cpu_replicas, config.mixed_precision) == ("mirrored", None, True)
@@ -93,6 +94,23 @@ def test_with_gpus_mirrored_uses_them_all_and_mixed_precision_follows_the_templa
     assert not mixed.isEnabled() and not mixed.isChecked() and "float32 only" in mixed.toolTip()
     assert state.mixed_precision  # the choice is kept for a template that allows it
     assert state.train_config(gpus=2).mixed_precision is False
+
+
+def test_on_a_cpu_with_bfloat16_units_mixed_precision_is_on_until_the_user_clears_it(panel):
+    state, plan = panel._state, _child(panel, QLabel, "trainPlanLabel")
+    panel.set_local_devices({**NO_GPU, "cpu_bfloat16": True})
+    mixed = _child(panel, QCheckBox, "trainMixedPrecisionCheck")
+    assert mixed.isEnabled() and mixed.isChecked() and "bfloat16" in mixed.toolTip()
+    assert plan.text() == "Will train on CPU:0, mixed precision (bfloat16) — batch 32, learning rate 0.001"
+    assert state.mixed_precision is None  # shown as the machine's default, not yet a choice
+    state.dataset_path = "synthetic"
+    assert state.train_config(gpus=0, cpu_bfloat16=True).mixed_precision is None
+    mixed.setChecked(False)
+    assert state.mixed_precision is False and "mixed precision" not in plan.text()
+    assert state.train_config(gpus=0, cpu_bfloat16=True).mixed_precision is False
+    mixed.setChecked(True)
+    assert state.train_config(gpus=0, cpu_bfloat16=True).mixed_precision is True
+    assert state.train_config(gpus=0, cpu_bfloat16=False).mixed_precision is False  # a project moved elsewhere
 
 
 def test_more_cpu_replicas_than_the_apps_tensorflow_has_apply_after_a_restart(panel):
@@ -123,6 +141,10 @@ def test_the_choice_is_saved_with_the_project(qtbot, tmp_path):
     reopened.open(path)
     reopened.apply_to_state()
     assert other.distribution() == {"distribute": "mirrored", "cpu_replicas": 4, "mixed_precision": True}
+    state.set_distribution(mixed_precision=None)  # back to the machine's default: saved as null
+    reopened.open(projects.save(str(tmp_path / "default.wbproj")))
+    reopened.apply_to_state()
+    assert other.distribution()["mixed_precision"] is None
     damaged = tmp_path / "damaged.wbproj"
     damaged.write_text(open(path).read().replace('"mirrored"', '"multi-worker"'))
     with pytest.raises(WorkbenchError, match="Expected training.distribute in 'none' or 'mirrored'"):

@@ -127,11 +127,23 @@ def training_hyperparameters(
             0,
             100,
         ),
+        HyperParameter(
+            "weight_averaging",
+            0.0,
+            "float",
+            "Weight averaging: an exponential moving average of the weights, its momentum per step (e.g. "
+            "0.99 averages about the last 100 steps; 0 = off). Validation, the checkpoints and the saved model "
+            "use the averaged weights, which are steadier from epoch to epoch; training goes on from the raw "
+            "weights.",
+            0.0,
+            0.999,
+        ),
         HyperParameter("seed", 42, "int", "Random seed for the split, weights and augmentation.", 0, 2**31 - 1),
     )
 
 
-TRAINING_KEYS = ("epochs", "batch_size", "learning_rate", "optimizer", "lr_schedule", "early_stopping_patience", "seed")
+TRAINING_KEYS = ("epochs", "batch_size", "learning_rate", "optimizer", "lr_schedule", "early_stopping_patience",
+                 "weight_averaging", "seed")
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,9 @@ class TrainConfig:
     cpu_replicas: int | None = None
     # The learning rate is scaled by the number of replicas (each replica keeps the batch size).
     scale_learning_rate: bool = True
-    mixed_precision: bool = False  # float16 compute on a GPU, where the template allows it
+    # Mixed precision where the template allows it: float16 compute on a GPU, bfloat16 on a CPU with
+    # bfloat16 matrix units (AMX). None: this machine's default (on for such a CPU, off otherwise).
+    mixed_precision: bool | None = None
 
 
 @dataclass

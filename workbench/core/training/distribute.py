@@ -37,6 +37,7 @@ from workbench.core.errors import WorkbenchError
 CHOICES = ("none", "mirrored", "multi-worker")
 DEFAULT_CPU_REPLICAS = 2
 CPU_REPLICAS_ENV = "WORKBENCH_CPU_REPLICAS"
+CPU_BFLOAT16_ENV = "WORKBENCH_CPU_BFLOAT16"
 STOP_KEY = "_workbench_stop"  # the shared Stop flag in a multi-worker step's logs, removed before anyone sees them
 
 _TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
@@ -61,8 +62,19 @@ class Distribution:
     chief: bool = True
     scale_learning_rate: bool = True
     mixed_precision: bool = False
+    compute_dtype: str = "float32"  # "float16" (a GPU) or "bfloat16" (a CPU with AMX) when mixed_precision
     collective: bool = False  # a MultiWorkerMirroredStrategy across workers: see prepare_multi_worker_model
     note: str = ""  # e.g. that one of several GPUs trains
+
+    @property
+    def compute_policy(self) -> str | None:
+        """The Keras mixed policy the model is built under (None: float32)."""
+        return f"mixed_{self.compute_dtype}" if self.mixed_precision else None
+
+    def use_mixed_precision(self, policy: str | None) -> None:
+        """Train under ``policy`` (``mixed_float16`` / ``mixed_bfloat16``; None: float32)."""
+        self.mixed_precision = policy is not None
+        self.compute_dtype = policy.removeprefix("mixed_") if policy else "float32"
 
     @property
     def learning_rate_scale(self) -> float:
@@ -86,7 +98,8 @@ class Distribution:
     def to_dict(self) -> dict[str, Any]:
         return {"strategy": self.kind, "replicas": self.replicas, "devices": list(self.devices),
                 "device": self.device, "workers": self.workers, "task": self.task, "chief": self.chief,
-                "learning_rate_scale": self.learning_rate_scale, "mixed_precision": self.mixed_precision}
+                "learning_rate_scale": self.learning_rate_scale, "mixed_precision": self.mixed_precision,
+                "compute_dtype": self.compute_dtype}
 
 
 def local_gpus() -> list[Any]:
@@ -298,14 +311,63 @@ def template_allows_mixed_precision(spec: Any) -> bool:
         return True
 
 
-def mixed_precision_unavailable(spec: Any, gpus: int | None = None) -> str:
-    """Why mixed precision cannot be offered for ``spec`` on this machine ("" when it can);
-    ``gpus``: how many GPUs there are, when the caller already knows (else TensorFlow is asked)."""
+def cpu_has_bfloat16_units() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX, ``amx_bf16`` in
+    /proc/cpuinfo: Xeon Sapphire Rapids and later). There, oneDNN runs a convolutional network's
+    mixed-bfloat16 training 2-3 times faster than float32 (bench/time_to_accuracy.py); elsewhere
+    bfloat16 is emulated and slower. ``WORKBENCH_CPU_BFLOAT16=0`` or ``1`` overrides the answer (to
+    compare both, or to test either path on any machine)."""
+    override = os.environ.get(CPU_BFLOAT16_ENV, "").strip()
+    if override:
+        return override not in ("0", "false", "no", "off")
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            return any(line.startswith("flags") and "amx_bf16" in line.split() for line in cpuinfo)
+    except OSError:
+        return False
+
+
+def mixed_precision_policy(gpus: int, cpu_bfloat16: bool) -> str | None:
+    """Keras' mixed policy for this machine: float16 compute on a GPU, bfloat16 on a CPU with bfloat16
+    matrix units, None where reduced precision would be slower than float32."""
+    if gpus:
+        return "mixed_float16"
+    return "mixed_bfloat16" if cpu_bfloat16 else None
+
+
+def mixed_precision_unavailable(spec: Any, gpus: int | None = None, cpu_bfloat16: bool | None = None) -> str:
+    """Why mixed precision cannot be offered for ``spec`` on this machine ("" when it can); ``gpus``
+    and ``cpu_bfloat16``: what the machine has, when the caller already knows (else asked)."""
     if not template_allows_mixed_precision(spec):
         return f"Template '{spec.id}' trains in float32 only"
-    if not (len(local_gpus()) if gpus is None else gpus):
-        return "Mixed precision needs a GPU (on a CPU float16 is slower than float32)"
+    gpus = len(local_gpus()) if gpus is None else gpus
+    cpu_bfloat16 = cpu_has_bfloat16_units() if cpu_bfloat16 is None else cpu_bfloat16
+    if mixed_precision_policy(gpus, cpu_bfloat16) is None:
+        return ("Mixed precision needs a GPU or a CPU with bfloat16 matrix units (Intel AMX); "
+                "on this CPU it would be slower than float32")
     return ""
+
+
+def mixed_precision_default(gpus: int, cpu_bfloat16: bool) -> bool:
+    """Whether a run trains in mixed precision when the user has not chosen: on a CPU with bfloat16
+    matrix units (measured 2-3× faster, same accuracy); not on a GPU, where float16 is offered but its
+    gain was not measured by this project."""
+    return not gpus and cpu_bfloat16
+
+
+def resolve_mixed_precision(requested: bool | None, spec: Any, gpus: int, cpu_bfloat16: bool) -> str | None:
+    """The mixed policy a run of ``spec`` uses (None: float32). ``requested``: the user's choice, None
+    for this machine's default (:func:`mixed_precision_default`, where the template allows it).
+    Raises :class:`DistributeError` when mixed precision is asked for where it cannot run."""
+    if requested is None:
+        default = mixed_precision_default(gpus, cpu_bfloat16) and template_allows_mixed_precision(spec)
+        return mixed_precision_policy(gpus, cpu_bfloat16) if default else None
+    if not requested:
+        return None
+    reason = mixed_precision_unavailable(spec, gpus, cpu_bfloat16)
+    if reason:
+        raise DistributeError(f"Expected a template and a machine that allow mixed precision. Received: {reason}")
+    return mixed_precision_policy(gpus, cpu_bfloat16)
 
 
 # --- before a run: what it will train on, and how its batch and learning rate scale ---------------------
@@ -317,13 +379,15 @@ class LocalDevices:
 
     gpus: tuple[str, ...] = ()
     cpu_devices: int = 1
+    cpu_bfloat16: bool = False  # the CPU has bfloat16 matrix units: see cpu_has_bfloat16_units
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gpus": list(self.gpus), "cpu_devices": self.cpu_devices}
+        return {"gpus": list(self.gpus), "cpu_devices": self.cpu_devices, "cpu_bfloat16": self.cpu_bfloat16}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LocalDevices:
-        return cls(tuple(str(g) for g in data.get("gpus") or ()), int(data.get("cpu_devices") or 1))
+        return cls(tuple(str(g) for g in data.get("gpus") or ()), int(data.get("cpu_devices") or 1),
+                   bool(data.get("cpu_bfloat16")))
 
 
 def local_devices() -> LocalDevices:
@@ -332,7 +396,7 @@ def local_devices() -> LocalDevices:
     import tensorflow as tf
 
     gpus = tuple(_gpu_name(i, gpu) for i, gpu in enumerate(local_gpus()))
-    return LocalDevices(gpus, max(1, len(tf.config.list_logical_devices("CPU"))))
+    return LocalDevices(gpus, max(1, len(tf.config.list_logical_devices("CPU"))), cpu_has_bfloat16_units())
 
 
 def plan_distribution(kind: str, gpus: list[str] | tuple[str, ...], cpu_replicas: int | None = None, *,
@@ -353,13 +417,14 @@ def plan_distribution(kind: str, gpus: list[str] | tuple[str, ...], cpu_replicas
     return Distribution("mirrored", None, len(devices), devices, scale_learning_rate=scale_learning_rate)
 
 
-def where_text(device: str, kind: str = "none", mixed_precision: bool = False, task: str | None = None) -> str:
-    """Where a run trains, in words: ``CPU:0``, ``2 × CPU (mirrored)``, ``GPU:0 (…), mixed precision``."""
+def where_text(device: str, kind: str = "none", mixed_precision: bool | str = False, task: str | None = None) -> str:
+    """Where a run trains, in words: ``CPU:0``, ``2 × CPU (mirrored)``, ``GPU:0 (…), mixed precision``;
+    ``mixed_precision`` may be the compute dtype: ``CPU:0, mixed precision (bfloat16)``."""
     text = device
     if kind not in ("none", "strategy", ""):
         text += f" ({kind}{', ' + task if task else ''})"
     if mixed_precision:
-        text += ", mixed precision"
+        text += ", mixed precision" + (f" ({mixed_precision})" if isinstance(mixed_precision, str) else "")
     return text
 
 
@@ -382,19 +447,20 @@ def scaling_text(batch_size: int, learning_rate: float | None, replicas: int, le
 
 @dataclass
 class MixedPrecision:
-    """Build a model under Keras' ``mixed_float16`` policy (float16 compute, float32 weights), its
-    output cast back to float32 so the softmax and the loss stay accurate; Keras' compile then wraps
-    the optimizer in a LossScaleOptimizer."""
+    """Build a model under a Keras mixed policy (``mixed_float16`` or ``mixed_bfloat16``: reduced
+    precision compute, float32 weights; None: float32), its output cast back to float32 so the softmax
+    and the loss stay accurate; with float16, Keras' compile then wraps the optimizer in a
+    LossScaleOptimizer (bfloat16 has float32's range and needs none)."""
 
-    enabled: bool = False
+    policy: str | None = None
 
     def build(self, build_model):
-        if not self.enabled:
+        if not self.policy:
             return build_model()
         import keras
 
         previous = keras.mixed_precision.global_policy()
-        keras.mixed_precision.set_global_policy("mixed_float16")
+        keras.mixed_precision.set_global_policy(self.policy)
         try:
             model = build_model()
         finally:
@@ -402,24 +468,55 @@ class MixedPrecision:
         if all(str(getattr(output, "dtype", "float32")) == "float32" for output in model.outputs):
             return model
         outputs = keras.layers.Activation("linear", dtype="float32", name="float32_output")(model.outputs[0])
-        return keras.Model(model.inputs, outputs, name=model.name)
+        # model.input, not model.inputs: a one-input model keeps taking one array, not a list of one.
+        return keras.Model(model.input, outputs, name=model.name)
+
+
+def mixed_policy_of(model) -> str | None:
+    """The mixed policy ``model`` was built under (None: float32): of the first layer, nested models
+    included, that computes in a dtype other than its weights'. A resumed run keeps its model's
+    policy, and a mixed model's checkpoints are saved as its :func:`float32_copy`."""
+    import keras
+
+    for layer in model.layers:
+        policy = mixed_policy_of(layer) if isinstance(layer, keras.Model) else getattr(layer, "dtype_policy", None)
+        if isinstance(policy, str):
+            return policy
+        if policy is not None and policy.compute_dtype != policy.variable_dtype:
+            return policy.name
+    return None
 
 
 def float32_copy(model):
     """``model`` with every layer computing in float32 and the same weights: what a mixed-precision
-    run saves as ``model.keras``, so that predicting on a CPU (where float16 is slow) runs at full
-    speed. The float32 output cast stays, as an identity."""
+    run saves as ``model.keras``, so that predicting runs at full speed anywhere (float16 and bfloat16
+    are slow on most CPUs, and TFLite converts neither). The float32 output cast stays, as an identity."""
     import keras
 
     def as_float32(layer):
-        config = layer.get_config()
-        if "dtype" in config:
-            config["dtype"] = "float32"
-        return layer.__class__.from_config(config)
+        return layer.__class__.from_config(_float32_config(layer.get_config()))
 
     copy = keras.models.clone_model(model, clone_function=as_float32, recursive=True)
     copy.set_weights(model.get_weights())
     return copy
+
+
+def _float32_config(config: Any) -> Any:
+    """A layer's config with every mixed dtype policy made float32, the layers a wrapper holds
+    (``TimeDistributed``'s ``layer``) included."""
+    if isinstance(config, list):
+        return [_float32_config(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    return {key: "float32" if key == "dtype" and _is_mixed_policy(value) else _float32_config(value)
+            for key, value in config.items()}
+
+
+def _is_mixed_policy(value: Any) -> bool:
+    """A serialised dtype policy (``"mixed_bfloat16"`` or ``{"class_name": "DTypePolicy", …}``) that is mixed."""
+    if isinstance(value, dict) and value.get("class_name") == "DTypePolicy":
+        value = (value.get("config") or {}).get("name", "")
+    return isinstance(value, str) and value.startswith("mixed_")
 
 
 def prepare_multi_worker_model(model, element_spec, stop_flag) -> None:

@@ -33,7 +33,8 @@ from typing import Any
 from workbench.core.training.artefacts import RunArtefacts
 from workbench.core.training.config import Phase, RunSetup
 from workbench.core.training.distribute import (
-    MixedPrecision, make_distribution, prepare_multi_worker_model, scaling_text, where_text,
+    MixedPrecision, float32_copy, make_distribution, mixed_policy_of, prepare_multi_worker_model, scaling_text,
+    where_text,
 )
 from workbench.core.training.events import CancelToken, TrainingListeners
 
@@ -96,8 +97,10 @@ class TrainingRun:
         with strategy_scope(run_strategy(setup)):
             if self.resume:
                 self._load_resume_point()
+                if distribution is not None:  # the model keeps the policy it was built under
+                    distribution.use_mixed_precision(mixed_policy_of(self.model))
             else:
-                mixed = MixedPrecision(distribution is not None and distribution.mixed_precision)
+                mixed = MixedPrecision(distribution.compute_policy if distribution is not None else None)
                 self.model = mixed.build(lambda: setup.spec.build(setup.num_classes, setup.input_shape, setup.hp))
             notes = setup.modality.configure_model(self.model, setup.augmentation)  # e.g. SpecAugment masks
             self.units = layer_units(self.model)
@@ -144,7 +147,8 @@ class TrainingRun:
             self.recorder.epochs = done
             self.checkpoint.best, self.checkpoint.best_epoch = state.get("best"), state.get("best_epoch")
         resume_point = cb.ResumePoint(self._save_resume_point, stop, self.nan_guard)
-        self.shared_first = [stop, self.nan_guard, self.progress]
+        averaging = weight_averaging_callback(hp)  # first: the epoch's end sees the averaged weights
+        self.shared_first = [*([averaging] if averaging else []), stop, self.nan_guard, self.progress]
         # after the schedule, which adds to the logs; the resume point last, so it records the best so far
         self.shared_last = [self.recorder, self.checkpoint, resume_point]
 
@@ -159,9 +163,12 @@ class TrainingRun:
 
     def _save_checkpoint(self, model) -> None:
         self._saving("the best model so far")
-        self.artefacts.save_checkpoint(model, self.recorder.history, {
+        # A mixed-precision model is saved computing in float32, to predict at full speed anywhere; its
+        # resume point is then serialised on its own (epoch None: last.keras is no copy of model.keras).
+        mixed = mixed_policy_of(model) is not None
+        self.artefacts.save_checkpoint(float32_copy(model) if mixed else model, self.recorder.history, {
             "best_epoch": self.checkpoint.best_epoch, f"best_{self.setup.monitor}": self.checkpoint.best,
-            "epochs_run": self.recorder.epochs}, epoch=self.recorder.epochs)
+            "epochs_run": self.recorder.epochs}, epoch=None if mixed else self.recorder.epochs)
 
     def _save_resume_point(self, model, epochs_done: int) -> None:
         self._saving("the resume point")
@@ -308,7 +315,7 @@ def distribution_event(setup: RunSetup) -> dict[str, Any]:
     return {"strategy": distribution.kind, "replicas": distribution.replicas, "devices": list(distribution.devices),
             "device": distribution.device, "workers": distribution.workers,
             "global_batch_size": setup.global_batch_size, "learning_rate_scale": setup.learning_rate_scale,
-            "mixed_precision": distribution.mixed_precision}
+            "mixed_precision": distribution.mixed_precision, "compute_dtype": distribution.compute_dtype}
 
 
 def distribution_line(setup: RunSetup) -> str:
@@ -316,7 +323,7 @@ def distribution_line(setup: RunSetup) -> str:
     distribution = setup.distribution or make_distribution("none", strategy=setup.config.strategy)
     line = "Training on " + where_text(distribution.device, distribution.kind, task=distribution.task)
     if distribution.mixed_precision:
-        line += ", mixed precision (float16 compute, float32 weights)"
+        line += f", mixed precision ({distribution.compute_dtype} compute, float32 weights)"
     if distribution.note:
         line += f" ({distribution.note})"
     if setup.replicas > 1:
@@ -369,19 +376,35 @@ def shard_by_data(ds):
 
 def compile_model(model, setup: RunSetup, learning_rate: float) -> None:
     model.compile(
-        optimizer=make_optimizer(setup.hp["optimizer"], learning_rate),
+        optimizer=make_optimizer(setup.hp["optimizer"], learning_rate, ema=setup.hp.get("weight_averaging", 0.0)),
         loss="binary_crossentropy" if setup.sigmoid else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
 
 
-def make_optimizer(name: str, learning_rate: float):
+def make_optimizer(name: str, learning_rate: float, ema: float = 0.0):
+    """The optimizer ``name``; with ``ema`` > 0 it also keeps an exponential moving average of the
+    weights (that momentum per step), which the run's :func:`weight_averaging_callback` swaps into the
+    model for validation and the epoch-end checkpoints; training itself goes on from the raw weights."""
     import keras
 
+    options: dict[str, Any] = {"use_ema": True, "ema_momentum": float(ema)} if ema and ema > 0 else {}
     classes = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
-               "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+               "sgd": lambda **kwargs: keras.optimizers.SGD(momentum=0.9, **kwargs),
                "rmsprop": keras.optimizers.RMSprop}
-    return classes[name](learning_rate=learning_rate)
+    return classes[name](learning_rate=learning_rate, **options)
+
+
+def weight_averaging_callback(hp: dict[str, Any]):
+    """With ``weight_averaging`` on, Keras' ``SwapEMAWeights``: the averaged weights are in the model while it
+    validates and from each epoch's end (the checkpoints, the history's epoch) to the next epoch's
+    start, and for good after the last epoch; None when it is off. It must come before the
+    epoch-end callbacks that save the model."""
+    if not hp.get("weight_averaging"):
+        return None
+    import keras
+
+    return keras.callbacks.SwapEMAWeights(swap_on_epoch=True)
 
 
 def layer_units(model, path: tuple[str, ...] = ()) -> list[tuple[Any, tuple[str, ...]]]:

@@ -22,8 +22,12 @@ from workbench.core.training.config import Phase, RunSetup, TrainConfig, TrainRe
 from workbench.core.training.distribute import (
     DistributeError,
     check_choice,
+    cpu_has_bfloat16_units,
+    float32_copy,
     local_gpus,
     make_distribution,
+    mixed_policy_of,
+    resolve_mixed_precision,
     template_allows_mixed_precision,
 )
 from workbench.core.training.events import CancelToken, TrainingListeners
@@ -69,11 +73,8 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
 def _distribution(config: TrainConfig):
     distribution = make_distribution(config.distribute, cpu_replicas=config.cpu_replicas, strategy=config.strategy,
                                      scale_learning_rate=config.scale_learning_rate)
-    if config.mixed_precision:
-        if not local_gpus():
-            raise DistributeError("Expected a GPU for mixed precision (on a CPU float16 is slower than float32). "
-                                  "Received: no GPU visible to TensorFlow")
-        distribution.mixed_precision = True
+    distribution.use_mixed_precision(resolve_mixed_precision(
+        config.mixed_precision, get_template(config.template), len(local_gpus()), cpu_has_bfloat16_units()))
     return distribution
 
 
@@ -113,10 +114,8 @@ def _finish(setup: RunSetup, artefacts: RunArtefacts, outcome: RunOutcome, liste
 
     if not artefacts.has_model and status != "failed":
         stage("saving", "Saving the model…")
-        artefacts.save_model(outcome.model)  # a run stopped in its first epoch still leaves a usable model
-    if artefacts.chief and setup.distribution is not None and setup.distribution.mixed_precision \
-            and artefacts.has_model:
-        _save_float32(artefacts, setup)
+        # A run stopped in its first epoch still leaves a usable model (in float32, as checkpoints are).
+        artefacts.save_model(float32_copy(outcome.model) if mixed_policy_of(outcome.model) else outcome.model)
     if status == "completed":
         message = f"Completed {outcome.epochs_completed} epochs in {time.perf_counter() - outcome.started:.1f} s."
     if not artefacts.chief and setup.distribution is not None:
@@ -139,17 +138,6 @@ def _finish(setup: RunSetup, artefacts: RunArtefacts, outcome: RunOutcome, liste
         artefacts.write_sidecar(status, outcome.history, final_metrics)
     model_path = artefacts.model_path if artefacts.chief and artefacts.has_model else None
     return TrainResult(status, artefacts.run_dir, model_path, outcome.history, final_metrics, message)
-
-
-def _save_float32(artefacts: RunArtefacts, setup: RunSetup) -> None:
-    """A mixed-precision run's best model, saved again computing in float32 (``last.keras`` keeps the
-    mixed policy and its loss-scaling optimizer, to resume)."""
-    import keras
-
-    from workbench.core.training.distribute import float32_copy
-
-    setup.modality.register_layers()
-    artefacts.save_model(float32_copy(keras.models.load_model(artefacts.model_path, compile=False)))
 
 
 def _evaluate(setup: RunSetup, model_path: Path) -> dict[str, Any]:

@@ -68,8 +68,8 @@ def device_text(info: dict, learning_rate: float | None = None) -> str:
     device = info.get("device") or ", ".join(info.get("devices") or ())
     if not device:
         return ""
-    text = "Training on " + where_text(str(device), str(info.get("strategy") or "none"),
-                                       bool(info.get("mixed_precision")))
+    mixed = (info.get("compute_dtype") or True) if info.get("mixed_precision") else False
+    text = "Training on " + where_text(str(device), str(info.get("strategy") or "none"), mixed)
     replicas = int(info.get("replicas") or 1)
     if replicas > 1 and info.get("batch_size"):
         text += " — " + scaling_text(int(info["batch_size"]), learning_rate, replicas,
@@ -287,7 +287,9 @@ class TrainingPanel(QWidget):
             return False
         try:
             run_dir = self._new_run_dir()
-            config = self._state.train_config(out_dir=str(run_dir), gpus=self._distribution.gpus())
+            devices = self._distribution.devices
+            config = self._state.train_config(out_dir=str(run_dir), gpus=self._distribution.gpus(),
+                                              cpu_bfloat16=bool(devices and devices.cpu_bfloat16))
             # Check the values here so a bad one shows at once rather than from the worker thread.
             learning_rate = get_template(config.template).resolve_hparams(config.hparams)["learning_rate"]
         except WorkbenchError as exc:
