@@ -56,7 +56,7 @@ MNIST_CNN = TemplateSpec(
     "MNIST network, above 99% on handwritten digits. Defaults train it fast: 3 epochs of 256-sample "
     "batches at a one-cycle rate peaking at 0.006, with dropout 0.25 before the output — about 99.0% on "
     "held-out digits. On this project's 2-core test machine, whole process against whole process "
-    "(bench/time_to_accuracy.py), that is 2.7× faster than the article's 5 epochs of 64 with the bfloat16 "
+    "(bench/time_to_accuracy.py), that is 2.7–2.8× faster than the article's 5 epochs of 64 with the bfloat16 "
     "compute a CPU with AMX gets by default, 1.8–2.3× in float32.",
     modality="image",
     input_shape=(28, 28, 1),

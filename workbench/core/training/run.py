@@ -399,7 +399,8 @@ def weight_averaging_callback(hp: dict[str, Any]):
     """With ``weight_averaging`` on, Keras' ``SwapEMAWeights``: the averaged weights are in the model while it
     validates and from each epoch's end (the checkpoints, the history's epoch) to the next epoch's
     start, and for good after the last epoch; None when it is off. It must come before the
-    epoch-end callbacks that save the model."""
+    epoch-end callbacks that save the model. ``last.keras`` holds the averaged weights (its optimizer
+    the raw ones), so a resumed run trains on from the average."""
     if not hp.get("weight_averaging"):
         return None
     import keras
