@@ -133,7 +133,7 @@ def training_hyperparameters(
             "float",
             "Weight averaging: an exponential moving average of the weights, its momentum per step (e.g. "
             "0.99 averages about the last 100 steps; 0 = off). Validation, the checkpoints and the saved model "
-            "use the averaged weights, which are steadier from epoch to epoch; training goes on from the raw "
+            "use the averaged weights, meant to vary less from epoch to epoch; training goes on from the raw "
             "weights.",
             0.0,
             0.999,
