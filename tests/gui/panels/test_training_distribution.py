@@ -113,6 +113,14 @@ def test_on_a_cpu_with_bfloat16_units_mixed_precision_is_on_until_the_user_clear
     assert state.train_config(gpus=0, cpu_bfloat16=False).mixed_precision is False  # a project moved elsewhere
 
 
+def test_the_started_run_names_its_compute_dtype():
+    from workbench.gui.panels.training_panel import device_text
+
+    started = {"device": "CPU:0", "strategy": "none", "mixed_precision": True, "compute_dtype": "bfloat16"}
+    assert device_text(started) == "Training on CPU:0, mixed precision (bfloat16)"
+    assert device_text({**started, "mixed_precision": False}) == "Training on CPU:0"
+
+
 def test_more_cpu_replicas_than_the_apps_tensorflow_has_apply_after_a_restart(panel):
     # Where runs train in the app's own process (a frozen build), its TensorFlow keeps the CPU devices
     # it started with: another count is saved for the next start, and Start says why it waits.
