@@ -222,7 +222,7 @@ def test_mixed_precision_is_offered_where_the_template_and_machine_allow(tmp_pat
     import workbench.core.training.trainer as trainer
     from workbench.core.templates import get_template
     from workbench.core.training import TrainConfig, train
-    from workbench.core.training.distribute import MixedPrecision, float32_copy, template_allows_mixed_precision
+    from workbench.core.training.precision import MixedPrecision, float32_copy, template_allows_mixed_precision
 
     assert template_allows_mixed_precision(get_template("mnist_cnn"))
     assert not template_allows_mixed_precision(get_template("audio_cnn"))  # its front end is in the model
@@ -247,7 +247,7 @@ def test_mixed_precision_is_offered_where_the_template_and_machine_allow(tmp_pat
 
 def test_mixed_precision_default_is_bfloat16_on_a_cpu_with_bfloat16_units_only(tmp_path, monkeypatch):
     from workbench.core.templates import get_template
-    from workbench.core.training.distribute import cpu_has_bfloat16_units, resolve_mixed_precision
+    from workbench.core.training.precision import cpu_has_bfloat16_units, resolve_mixed_precision
 
     mnist, audio = get_template("mnist_cnn"), get_template("audio_cnn")
     # requested (None: the machine's default), template, GPUs, CPU bfloat16 units -> policy

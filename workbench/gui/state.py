@@ -212,7 +212,7 @@ class AppState(QObject):
         """The mixed-precision choice as this machine can apply it: None (the core's default for the
         machine) when not chosen, or chosen on while the devices are unknown; off where the template or
         the machine does not allow it."""
-        from workbench.core.training.distribute import mixed_precision_policy
+        from workbench.core.training.precision import mixed_precision_policy
 
         if self.mixed_precision is None or (self.mixed_precision and gpus is None):
             return None
@@ -222,7 +222,7 @@ class AppState(QObject):
     def _template_allows_mixed_precision(self) -> bool:
         from workbench.core.errors import WorkbenchError
         from workbench.core.templates import get_template
-        from workbench.core.training.distribute import template_allows_mixed_precision
+        from workbench.core.training.precision import template_allows_mixed_precision
 
         try:
             return template_allows_mixed_precision(get_template(self.template_id))

@@ -10,7 +10,6 @@ memory at a time, whatever its size. ``.npz`` arrays (already in memory) go thro
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np

@@ -32,10 +32,8 @@ from typing import Any
 
 from workbench.core.training.artefacts import RunArtefacts
 from workbench.core.training.config import Phase, RunSetup
-from workbench.core.training.distribute import (
-    MixedPrecision, float32_copy, make_distribution, mixed_policy_of, prepare_multi_worker_model, scaling_text,
-    where_text,
-)
+from workbench.core.training.distribute import make_distribution, prepare_multi_worker_model, scaling_text, where_text
+from workbench.core.training.precision import MixedPrecision, float32_copy, mixed_policy_of
 from workbench.core.training.events import CancelToken, TrainingListeners
 
 _log = logging.getLogger(__name__)
@@ -165,7 +163,7 @@ class TrainingRun:
         self._saving("the best model so far")
         # A mixed-precision model is saved computing in float32, to predict at full speed anywhere; its
         # resume point is then serialised on its own (epoch None: last.keras is no copy of model.keras).
-        mixed = mixed_policy_of(model) is not None
+        mixed = self.setup.distribution.mixed_precision
         self.artefacts.save_checkpoint(float32_copy(model) if mixed else model, self.recorder.history, {
             "best_epoch": self.checkpoint.best_epoch, f"best_{self.setup.monitor}": self.checkpoint.best,
             "epochs_run": self.recorder.epochs}, epoch=None if mixed else self.recorder.epochs)

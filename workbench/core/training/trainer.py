@@ -19,14 +19,10 @@ from typing import Any
 from workbench.core.templates import get_template
 from workbench.core.training.artefacts import RunArtefacts, default_run_dir, is_chief
 from workbench.core.training.config import Phase, RunSetup, TrainConfig, TrainResult, prepare
-from workbench.core.training.distribute import (
-    DistributeError,
-    check_choice,
+from workbench.core.training.distribute import DistributeError, check_choice, local_gpus, make_distribution
+from workbench.core.training.precision import (
     cpu_has_bfloat16_units,
     float32_copy,
-    local_gpus,
-    make_distribution,
-    mixed_policy_of,
     resolve_mixed_precision,
     template_allows_mixed_precision,
 )
@@ -57,12 +53,12 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     # so that a mistake there is said without loading TensorFlow.
     distribution = None
     if config.strategy is None and check_choice(config.distribute) != "none":
-        distribution = _distribution(config)
+        distribution = _distribution(config, spec)
     chief = distribution.chief if distribution is not None else is_chief(config.strategy)
     claim = claim_run_folder(run_dir) if chief else None
     try:
         setup = prepare(config)
-        setup.distribution = distribution or _distribution(config)
+        setup.distribution = distribution or _distribution(config, spec)
     except BaseException:
         if claim is not None:
             claim.release()  # nothing written: the folder goes if the claim made it
@@ -70,11 +66,11 @@ def train(config: TrainConfig, listeners: TrainingListeners | None = None,
     return run_setup(setup, RunArtefacts(run_dir, setup, chief=chief, claim=claim), listeners, cancel)
 
 
-def _distribution(config: TrainConfig):
+def _distribution(config: TrainConfig, spec):
     distribution = make_distribution(config.distribute, cpu_replicas=config.cpu_replicas, strategy=config.strategy,
                                      scale_learning_rate=config.scale_learning_rate)
     distribution.use_mixed_precision(resolve_mixed_precision(
-        config.mixed_precision, get_template(config.template), len(local_gpus()), cpu_has_bfloat16_units()))
+        config.mixed_precision, spec, len(local_gpus()), cpu_has_bfloat16_units()))
     return distribution
 
 
@@ -115,7 +111,8 @@ def _finish(setup: RunSetup, artefacts: RunArtefacts, outcome: RunOutcome, liste
     if not artefacts.has_model and status != "failed":
         stage("saving", "Saving the model…")
         # A run stopped in its first epoch still leaves a usable model (in float32, as checkpoints are).
-        artefacts.save_model(float32_copy(outcome.model) if mixed_policy_of(outcome.model) else outcome.model)
+        mixed = setup.distribution is not None and setup.distribution.mixed_precision
+        artefacts.save_model(float32_copy(outcome.model) if mixed else outcome.model)
     if status == "completed":
         message = f"Completed {outcome.epochs_completed} epochs in {time.perf_counter() - outcome.started:.1f} s."
     if not artefacts.chief and setup.distribution is not None:

@@ -4,9 +4,9 @@
   (``tf.distribute.MirroredStrategy`` over every local GPU, or over ``CPU replicas`` logical CPU devices
   on a machine without one). Several machines (multi-worker) stay on the command line: each machine
   runs its own process with its own ``TF_CONFIG``.
-- **Mixed precision**, enabled only where :func:`~workbench.core.training.distribute.mixed_precision_unavailable`
+- **Mixed precision**, enabled only where :func:`~workbench.core.training.precision.mixed_precision_unavailable`
   gives no reason (its reason is the tooltip otherwise); until the user ticks or clears it, it shows
-  the machine's default (:func:`~workbench.core.training.distribute.mixed_precision_default`: on for a
+  the machine's default (:func:`~workbench.core.training.precision.mixed_precision_default`: on for a
   CPU with bfloat16 matrix units).
 - A line saying where the run will train and its global batch and learning rate, scaled with the
   replicas (:func:`~workbench.core.training.distribute.plan_distribution` and ``scaling_text``, which
@@ -26,9 +26,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBo
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
-from workbench.core.training.distribute import (
-    LocalDevices, mixed_precision_unavailable, plan_distribution, resolve_mixed_precision, scaling_text, where_text,
-)
+from workbench.core.training.distribute import LocalDevices, plan_distribution, scaling_text, where_text
+from workbench.core.training.precision import mixed_precision_unavailable, resolve_mixed_precision
 from workbench.gui import settings_keys
 from workbench.gui.panels.panel_widgets import message_label, named, set_message
 from workbench.gui.state import MAX_CPU_REPLICAS, AppState

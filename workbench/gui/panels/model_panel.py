@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.modality import get_modality
-from workbench.core.templates import get_template, list_templates
+from workbench.core.templates import get_template
 from workbench.core.templates.fit import rank_templates
 from workbench.core.templates.size import size_line
 from workbench.gui.panels.model_guidance import ModelGuidance
