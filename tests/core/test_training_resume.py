@@ -179,6 +179,27 @@ def test_resume_refuses_what_it_cannot_continue(cancelled_run, data, tmp_path):
     assert not (run / LOCK_FILE).exists()
 
 
+def test_a_run_killed_before_its_first_resume_point_landed_restarts_and_finishes(cancelled_run, tmp_path):
+    # The folder a kill leaves between the first epoch's checkpoint (model.keras, a sidecar with one epoch
+    # of history) and its first last.keras: the run restarts from scratch rather than refusing.
+    run = tmp_path / "run"
+    shutil.copytree(cancelled_run, run)
+    (run / "last.keras").unlink()
+    sidecar = read_sidecar(run / "model.keras")
+    one_epoch = {name: values[:1] for name, values in sidecar["history"].items()}
+    write_sidecar(run / "model.keras", {**sidecar, "status": "running", "history": one_epoch})
+    (run / "history.csv").write_text((run / "history.csv").read_text().splitlines()[0] + "\n")
+    state = run_status(run)
+    assert state.status == "interrupted" and state.resumable
+    logs = []
+    result = resume(run, TrainingListeners(log=logs.append))
+    assert result.status == "completed", result.message
+    assert any(line.startswith(f"Restarting {run} from its first epoch") for line in logs), logs
+    assert _csv_epochs(run / "history.csv") == list(range(1, EPOCHS + 1))
+    assert read_resume_state(run / "last.keras")["epochs_done"] == EPOCHS
+    assert [entry["epoch"] for entry in read_sidecar(run / "model.keras")["resumed"]] == [0]
+
+
 def test_predictor_refuses_a_model_whose_outputs_do_not_match_the_sidecar(tmp_path):
     import keras
 

@@ -9,10 +9,11 @@ history.csv goes on from the next epoch, the best checkpoint is replaced only by
 the recorded best, and the final sidecar holds the whole history plus a ``resumed`` list.
 
 Which runs resume: an interrupted (killed), cancelled or failed one, from its last finished epoch
-(from scratch when it never finished one; one killed after its last epoch is only evaluated and
-marked completed). A completed or early-stopped run only with ``epochs``
-larger than the epochs it ran: its last phase is extended to that new total. ``epochs`` is always the
-run's new total, never a count of extra epochs. A run another live process holds is refused.
+(from scratch when it never finished one, or was killed before its first resume point landed; one
+killed after its last epoch is only evaluated and marked completed). A completed or early-stopped
+run only with ``epochs`` larger than the epochs it ran: its last phase is extended to that new total.
+``epochs`` is always the run's new total, never a count of extra epochs. A run another live process
+holds is refused.
 """
 
 from __future__ import annotations
@@ -79,13 +80,17 @@ def resume(run_dir: str | Path, listeners: TrainingListeners | None = None, canc
         claim.release()
         raise
     if listeners is not None:
-        listeners.log(f"Resuming {run_dir} after epoch {done} of {setup.total_epochs}")
+        listeners.log(f"Resuming {run_dir} after epoch {done} of {setup.total_epochs}" if state else
+                      f"Restarting {run_dir} from its first epoch: it was stopped before its first resume point "
+                      f"({LAST_FILE}) was saved")
     return run_setup(setup, artefacts, listeners, cancel,
                      ResumeFrom(run_dir / LAST_FILE, state) if state else None)
 
 
 def _resume_state(run_dir: Path, sidecar: dict[str, Any]) -> dict[str, Any] | None:
-    """The state inside ``last.keras``; None for a run that never finished an epoch (it restarts)."""
+    """The state inside ``last.keras``; None for a run that restarts from scratch: one that never finished
+    an epoch, or one killed while saving its first epoch (its checkpoint landed, its first resume point
+    did not: the only moment this version leaves a run folder without ``last.keras``; one epoch is lost)."""
     last = run_dir / LAST_FILE
     state = read_resume_state(last)
     if state is not None:
@@ -93,7 +98,7 @@ def _resume_state(run_dir: Path, sidecar: dict[str, Any]) -> dict[str, Any] | No
     if last.exists():
         raise RunFolderError(f"Expected a resume point written by 'workbench train'. Received: {last} has no "
                              f"readable resume state")
-    if (sidecar.get("history") or {}).get("loss"):
+    if len((sidecar.get("history") or {}).get("loss") or []) > 1:
         raise RunFolderError(f"Expected {LAST_FILE} (the resume point saved after every epoch) in the run folder. "
                              f"Received: none in {run_dir} (a run from an older version cannot resume)")
     return None
