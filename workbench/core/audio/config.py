@@ -39,7 +39,10 @@ class AudioConfig:
         trim_silence: cut leading and trailing silence before fitting the clip to ``duration``.
         normalise: per-utterance waveform normalisation: "peak", "rms" or "none".
         top_db: dynamic range kept below each spectrogram's loudest bin (quieter bins are floored),
-            so digital silence and a quiet room look alike.
+            so digital silence and a quiet room look alike; lower values also hide more of a
+            background noise.
+        band_mean: subtract each mel band's mean over the clip before standardising it (cepstral
+            mean normalisation): removes a fixed colouring, by a microphone, a room or a voice.
     """
 
     sample_rate: int = 16000
@@ -52,6 +55,7 @@ class AudioConfig:
     trim_silence: bool = True
     normalise: str = "peak"
     top_db: float = 80.0
+    band_mean: bool = False
 
     def __post_init__(self) -> None:
         if self.normalise not in NORMALISE_MODES:
@@ -60,6 +64,8 @@ class AudioConfig:
         if self.sample_rate < 1000 or self.n_mels < 1 or self.frames < 2:
             raise DatasetError("Expected a sample rate ≥ 1000 Hz, n_mels ≥ 1 and frames ≥ 2. Received: "
                                f"{self.sample_rate} Hz, n_mels {self.n_mels}, frames {self.frames}")
+        if not 1.0 <= self.top_db <= 200.0:
+            raise DatasetError(f"Expected top_db between 1 and 200 dB. Received: {self.top_db:g}")
         if not 0.0 <= self.fmin < self.mel_fmax <= self.sample_rate / 2:
             raise DatasetError(f"Expected 0 ≤ fmin < fmax ≤ {self.sample_rate / 2:g} Hz (half the sample rate). "
                                f"Received: fmin {self.fmin:g}, fmax {self.mel_fmax:g}")
@@ -117,4 +123,5 @@ class AudioConfig:
                    frames=int(hp.get("frames", cls.frames)), fmin=float(hp.get("fmin", cls.fmin)),
                    fmax=float(hp.get("fmax", cls.fmax)),
                    trim_silence=bool(hp.get("trim_silence", cls.trim_silence)),
-                   normalise=str(hp.get("normalise", cls.normalise)))
+                   normalise=str(hp.get("normalise", cls.normalise)),
+                   top_db=float(hp.get("top_db", cls.top_db)), band_mean=bool(hp.get("band_mean", cls.band_mean)))

@@ -30,14 +30,16 @@ class LogMelSpectrogram(keras.layers.Layer):
     Steps: frames of ``frame_length`` every ``frame_step`` samples (the first ``frames`` kept), a
     periodic Hann window, power spectrum of a ``fft_length``-point FFT, HTK mel filter bank from
     ``fmin`` to ``fmax``, natural log, bins more than ``top_db`` below the clip's loudest bin raised
-    to that floor (so the level of digital silence does not matter), then — with ``normalise`` —
-    zero mean and unit variance over the whole clip. The standardisation makes the features blind to
+    to that floor (so the level of digital silence does not matter), with ``band_mean`` each band's
+    mean over the clip subtracted (a fixed colouring — microphone, room, voice — is an offset per band
+    in the log domain), then — with ``normalise`` — zero mean and unit variance over the whole clip. The standardisation makes the features blind to
     the recording level, which differs by tens of dB between a dataset and a user's microphone.
     """
 
     def __init__(self, sample_rate: int = 16000, frame_length: int = 400, frame_step: int = 247,
                  fft_length: int = 512, n_mels: int = 64, fmin: float = 20.0, fmax: float | None = None,
-                 frames: int = 64, top_db: float = 80.0, normalise: bool = True, **kwargs) -> None:
+                 frames: int = 64, top_db: float = 80.0, normalise: bool = True, band_mean: bool = False,
+                 **kwargs) -> None:
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         self.sample_rate = int(sample_rate)
@@ -50,6 +52,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.frames = int(frames)
         self.top_db = float(top_db)
         self.normalise = bool(normalise)
+        self.band_mean = bool(band_mean)
         with tf.init_scope():  # constants computed eagerly even when built inside a traced function
             self._window = tf.signal.hann_window(self.frame_length, periodic=True).numpy()
             self._mel_matrix = tf.signal.linear_to_mel_weight_matrix(
@@ -63,7 +66,8 @@ class LogMelSpectrogram(keras.layers.Layer):
             frames = max(1, 1 + (num_samples - config.window_length) // config.hop_length)
         return cls(sample_rate=config.sample_rate, frame_length=config.window_length,
                    frame_step=config.hop_length, fft_length=config.fft_length, n_mels=config.n_mels,
-                   fmin=config.fmin, fmax=config.mel_fmax, frames=frames, top_db=config.top_db, **kwargs)
+                   fmin=config.fmin, fmax=config.mel_fmax, frames=frames, top_db=config.top_db,
+                   band_mean=config.band_mean, **kwargs)
 
     def call(self, waveforms):
         x = tf.cast(waveforms, tf.float32)
@@ -75,6 +79,8 @@ class LogMelSpectrogram(keras.layers.Layer):
         log_mel = tf.math.log(mel + LOG_EPSILON)
         floor = tf.reduce_max(log_mel, axis=[1, 2], keepdims=True) - self.top_db * math.log(10.0) / 10.0
         log_mel = tf.maximum(log_mel, floor)
+        if self.band_mean:
+            log_mel = log_mel - tf.reduce_mean(log_mel, axis=1, keepdims=True)
         if self.normalise:
             mean, variance = tf.nn.moments(log_mel, axes=[1, 2], keepdims=True)
             # The floor on the variance keeps a constant (silent) clip at ~0 instead of amplifying
@@ -89,7 +95,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         return {**super().get_config(), "sample_rate": self.sample_rate, "frame_length": self.frame_length,
                 "frame_step": self.frame_step, "fft_length": self.fft_length, "n_mels": self.n_mels,
                 "fmin": self.fmin, "fmax": self.fmax, "frames": self.frames, "top_db": self.top_db,
-                "normalise": self.normalise}
+                "normalise": self.normalise, "band_mean": self.band_mean}
 
 
 def mel_center_frequencies(config: AudioConfig) -> np.ndarray:

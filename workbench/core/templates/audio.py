@@ -28,6 +28,10 @@ AUDIO_HYPERPARAMETERS = (
     HyperParameter("trim_silence", True, "bool", "Cut leading and trailing silence before fitting the clip."),
     HyperParameter("normalise", "peak", "choice", "Per-utterance level normalisation of the waveform.",
                    choices=NORMALISE_MODES),
+    HyperParameter("top_db", 80.0, "float", "Dynamic range of the spectrogram in dB: bins further below the "
+                   "clip's loudest are floored there (lower hides more background noise).", 20.0, 120.0),
+    HyperParameter("band_mean", False, "bool", "Subtract each mel band's mean over the clip (removes a fixed "
+                   "colouring by the microphone, the room or the voice)."),
 )
 
 
