@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
 
 from workbench.core.templates.base import HyperParameter, training_hyperparameters
-from workbench.gui.widgets.hyperparameter_form_widget import HyperParameterFormWidget
+from workbench.gui.widgets.hyperparameter_form_widget import HyperParameterFormWidget, pretty_name
 from workbench.gui.widgets.log_spin_box import LogSpinBox
 from workbench.gui.widgets.per_class_table_widget import PerClassTableWidget
 
@@ -65,3 +65,8 @@ def test_per_class_table_shows_three_decimals(qtbot):
     qtbot.addWidget(table)
     table.set_rows([{"class": "cat", "precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 7}])
     assert [table.item(0, c).text() for c in range(5)] == ["cat", "0.500", "1.000", "0.667", "7"]
+
+
+def test_labels_read_as_words_with_decibels_spelled_db():
+    assert [pretty_name(name) for name in ("learning_rate", "top_db", "band_mean", "dbscan")] == [
+        "Learning rate", "Top dB", "Band mean", "Dbscan"]

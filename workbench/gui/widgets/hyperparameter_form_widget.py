@@ -21,8 +21,9 @@ INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 
 
 def pretty_name(name: str) -> str:
-    """``learning_rate`` → ``Learning rate``."""
-    return name.replace("_", " ").capitalize()
+    """``learning_rate`` → ``Learning rate``; ``top_db`` → ``Top dB``."""
+    words = name.replace("_", " ").capitalize().split(" ")
+    return " ".join("dB" if word == "db" else word for word in words)
 
 
 class HyperParameterFormWidget(QWidget):
