@@ -170,8 +170,12 @@ DIGITS_AUGMENT := rotation=10 width_shift=0.08 height_shift=0.08 shear=0.1 zoom=
 # clips get white noise at 5-30 dB SNR, half of those only around the word (as a word cut out of a
 # noisy recording reaches the model), and 24 base filters instead of 16; leave-one-speaker-out at
 # 10 dB SNR went from 81.4% to 90.3% (mean of the 5 speakers), clean 93.4% before and 93.3% after.
+# Then top_db=50 (the spectrogram keeps 50 dB below its loudest bin, so a noise's quiet bins are
+# floored away) and band_mean (each mel band's mean over the clip removed: a fixed colouring by
+# microphone or voice): 10 dB SNR 91.6% with every speaker at 90% or more, clean 93.6%.
 SPOKEN_DIGITS_TEMPLATE := audio_cnn
 SPOKEN_DIGITS_FLAGS := --hparam sample_rate=8000 --hparam duration=0.8 --hparam frames=96 --hparam base_filters=24 \
+	--hparam top_db=50 --hparam band_mean=true \
 	--epochs 30 --seed 7 \
 	--augment time_shift=0.1 speed=0.15 freq_warp=0.1 gain_db=6 eq=0.8 noise=0.8 noise_local=0.5 \
 	snr_min=5 snr_max=30 freq_mask=6 time_mask=8
