@@ -109,7 +109,7 @@ def last_epoch_predictor(model_path: Path):
     last = model_path.parent / "last.keras"
     if model_path.name != "model.keras" or not last.exists():
         return Predictor.load(model_path)
-    predictor = Predictor.load(model_path)  # registers the custom layers, checks the sidecar
+    Predictor.load(model_path)  # for its side effects: registers the custom layers, checks the sidecar
     return Predictor(keras.models.load_model(last, compile=False), read_sidecar(model_path), model_path)
 
 

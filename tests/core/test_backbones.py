@@ -269,7 +269,7 @@ def test_the_cli_names_both_ways_on_when_the_weights_are_missing(tmp_path, keras
     code = run_cli(["train", "--template", "transfer_keras", "--data", str(data), "--out", str(tmp_path / "run"),
                     "--epochs", "1", "--hparam", "image_size=32", "--hparam", "fine_tune_epochs=0"])
     err = capsys.readouterr().err
-    assert code == 2 and f"workbench train: error: Expected the ImageNet weights of MobileNetV2" in err
+    assert code == 2 and "workbench train: error: Expected the ImageNet weights of MobileNetV2" in err
     assert MOBILENET_FILE in err and "--hparam weights_path=FILE" in err and len(downloads) == 1
 
 

@@ -32,8 +32,9 @@ class LogMelSpectrogram(keras.layers.Layer):
     ``fmin`` to ``fmax``, natural log, bins more than ``top_db`` below the clip's loudest bin raised
     to that floor (so the level of digital silence does not matter), with ``band_mean`` each band's
     mean over the clip subtracted (a fixed colouring — microphone, room, voice — is an offset per band
-    in the log domain), then — with ``normalise`` — zero mean and unit variance over the whole clip. The standardisation makes the features blind to
-    the recording level, which differs by tens of dB between a dataset and a user's microphone.
+    in the log domain), then — with ``normalise`` — zero mean and unit variance over the whole clip.
+    The standardisation makes the features blind to the recording level, which differs by tens of dB
+    between a dataset and a user's microphone.
     """
 
     def __init__(self, sample_rate: int = 16000, frame_length: int = 400, frame_step: int = 247,
