@@ -12,7 +12,8 @@ import argparse
 import json
 import sys
 
-from workbench.cli import EXIT_USAGE, _note_unfinished_run, _print_json
+from workbench.cli import _note_unfinished_run
+from workbench.cli_common import EXIT_USAGE, print_json
 from workbench.core.errors import WorkbenchError
 
 
@@ -55,7 +56,7 @@ def _predict_files(args: argparse.Namespace, predictor, progress) -> int:
         failed.append(path)
         progress.clear()
         if args.json:
-            _print_json({"source": display_path(path), "error": display_path(message)})
+            print_json({"source": display_path(path), "error": display_path(message)})
         else:
             print(f"workbench predict: error: {display_path(message)}", file=sys.stderr, flush=True)
 
