@@ -17,7 +17,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.errors import TemplateError, WorkbenchError
@@ -26,7 +26,7 @@ from workbench.core.modality import get_modality
 from workbench.core.project import Project
 from workbench.gui import settings_keys
 from workbench.gui.recent_paths import RecentPaths
-from workbench.gui.state import GUI_DISTRIBUTIONS, MAX_CPU_REPLICAS, AppState
+from workbench.gui.state import GUI_DISTRIBUTIONS, MAX_CPU_REPLICAS, AppState, unsaved_runs_root
 
 _log = logging.getLogger(__name__)
 
@@ -158,11 +158,6 @@ class ProjectController(QObject):
                 except (OSError, WorkbenchError) as exc:  # the run is still listed; saving again may work
                     _log.warning("The project %s could not be saved after the run: %s", self.path, exc)
             self.runs_changed.emit(list(self.project.runs))
-
-
-def unsaved_runs_root() -> str:
-    """Where runs go before the project is saved: ``runs`` in the app's data folder."""
-    return str(Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs")
 
 
 def adopt_unsaved_runs(runs: list[str], target_root: str | Path) -> tuple[dict[str, str], str]:

@@ -6,9 +6,10 @@ The state holds plain core objects (a ScanReport, an AugmentationSpec, dicts), n
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from workbench.core.audio.augment import AudioAugmentationSpec
 from workbench.core.image.augment import AugmentationSpec
@@ -20,6 +21,11 @@ MAX_CPU_REPLICAS = 64  # logical CPU devices the Training tab offers (and a proj
 
 
 KEEP = object()  # set_distribution: leave the mixed-precision choice as it is (None means "the machine's default")
+
+
+def unsaved_runs_root() -> str:
+    """Where runs go before the project is saved: ``runs`` in the app's data folder."""
+    return str(Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs")
 
 
 class AppState(QObject):

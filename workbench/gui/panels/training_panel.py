@@ -19,11 +19,10 @@ Start; once the run has started, ``run_started`` says which device(s) train ("Tr
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSplitter,
@@ -33,11 +32,11 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.templates import get_template
 from workbench.core.templates.fit import template_fit
-from workbench.core.training.distribute import scaling_text, where_text
 from workbench.core.training.trainer import default_run_dir
 from workbench.gui.panels.distribution_widget import DistributionWidget
 from workbench.gui.panels.panel_widgets import message_label, set_message, set_progress_deferred
-from workbench.gui.state import AppState
+from workbench.gui.panels.training_readouts import device_text, finished_text, format_duration, format_number
+from workbench.gui.state import AppState, unsaved_runs_root
 from workbench.gui.widgets._style import message_style
 from workbench.gui.widgets.training_curves_widget import TrainingCurvesWidget
 
@@ -45,46 +44,6 @@ LOG_MAX_LINES = 5000
 START_KEYS = "Ctrl+Return"  # the Start action's key, as the tooltips say it
 READOUT_INTERVAL_MS = 200  # counters and progress follow batch reports at the curves' pace (see _show_latest_batch)
 READY, NOT_READY = "Ready.", "Not ready to train:"
-STATUS_TEXT = {"completed": "Completed", "cancelled": "Stopped", "stopped_early": "Stopped early",
-               "failed": "Failed"}
-
-
-def default_runs_root() -> str:
-    """``<AppDataLocation>/runs``: where the GUI's runs go unless told otherwise."""
-    return str(Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs")
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def device_text(info: dict, learning_rate: float | None = None) -> str:
-    """Which device(s) a started run trains on, from its ``run_started`` payload ("" when it does not
-    say): ``Training on CPU:0``, ``Training on 2 × CPU (mirrored) — global batch 128, learning rate 0.002
-    (2 × 0.001)``; ``learning_rate``: the hyperparameter's, before scaling (None: not said)."""
-    device = info.get("device") or ", ".join(info.get("devices") or ())
-    if not device:
-        return ""
-    mixed = (info.get("compute_dtype") or True) if info.get("mixed_precision") else False
-    text = "Training on " + where_text(str(device), str(info.get("strategy") or "none"), mixed)
-    replicas = int(info.get("replicas") or 1)
-    if replicas > 1 and info.get("batch_size"):
-        text += " — " + scaling_text(int(info["batch_size"]), learning_rate, replicas,
-                                     float(info.get("learning_rate_scale") or 1), per_replica=False)
-    return text
-
-
-def _fmt(value, spec: str, missing: str = "—") -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return missing
-    return format(number, spec) if math.isfinite(number) else missing
-
-
 class TrainingPanel(QWidget):
     """Start/Stop, live curves, epoch/step/learning-rate/speed labels, progress with ETA, run log."""
 
@@ -96,7 +55,7 @@ class TrainingPanel(QWidget):
         self.setAccessibleName("Training")
         self._state = state
         self._controller = controller
-        self.runs_root: str = default_runs_root()
+        self.runs_root: str = unsaved_runs_root()
         self._runs_root_saved = False
         self._first_batch: tuple[float, int] | None = None  # (time, global step) for the ETA
         self._epochs = 0
@@ -418,7 +377,7 @@ class TrainingPanel(QWidget):
             label = str(phase.get("name") or f"phase {index + 1}").replace("_", "-")
             self._curves.add_phase_marker(first - 1, label)
         if index > 0 or int(phase.get("count") or 1) > 1:
-            self._lr_label.setText(f"Learning rate {_fmt(phase.get('learning_rate'), '.2g')}")
+            self._lr_label.setText(f"Learning rate {format_number(phase.get('learning_rate'), '.2g')}")
 
     @Slot(dict)
     def _on_stage_started(self, stage: dict) -> None:
@@ -468,9 +427,9 @@ class TrainingPanel(QWidget):
         epochs = self._epochs or "?"
         self._epoch_label.setText(f"Epoch {batch.get('epoch', '?')}/{epochs}")
         self._step_label.setText(f"Step {batch.get('step', '?')}/{batch.get('steps_per_epoch', '?')}")
-        self._speed_label.setText(f"{_fmt(batch.get('samples_per_second'), ',.0f')} samples/s")
-        self._metrics_label.setText(f"Batch loss {_fmt(batch.get('loss'), '.4f')}, "
-                                    f"accuracy {_fmt(batch.get('accuracy'), '.1%')}")
+        self._speed_label.setText(f"{format_number(batch.get('samples_per_second'), ',.0f')} samples/s")
+        self._metrics_label.setText(f"Batch loss {format_number(batch.get('loss'), '.4f')}, "
+                                    f"accuracy {format_number(batch.get('accuracy'), '.1%')}")
         if self._first_batch is not None and step > self._first_batch[1] and total:
             per_step = (received - self._first_batch[0]) / (step - self._first_batch[1])
             self._eta_label.setText(f"about {format_duration(per_step * (total - step))} left")
@@ -480,13 +439,13 @@ class TrainingPanel(QWidget):
         self._readout_timer.stop()
         self._show_latest_batch()
         self._curves.add_epoch_point(epoch)
-        self._lr_label.setText(f"Learning rate {_fmt(epoch.get('learning_rate'), '.2g')}")
-        val = (f", val_loss {_fmt(epoch.get('val_loss'), '.4f')}, val_accuracy {_fmt(epoch.get('val_accuracy'), '.1%')}"
+        self._lr_label.setText(f"Learning rate {format_number(epoch.get('learning_rate'), '.2g')}")
+        val = (f", val_loss {format_number(epoch.get('val_loss'), '.4f')}, val_accuracy {format_number(epoch.get('val_accuracy'), '.1%')}"
                if epoch.get("val_loss") is not None else "")
         self._append_log(
-            f"Epoch {epoch.get('epoch')}/{epoch.get('epochs')}: loss {_fmt(epoch.get('loss'), '.4f')}, "
-            f"accuracy {_fmt(epoch.get('accuracy'), '.1%')}{val}, lr {_fmt(epoch.get('learning_rate'), '.2g')}, "
-            f"{_fmt(epoch.get('samples_per_second'), ',.0f')} samples/s, "
+            f"Epoch {epoch.get('epoch')}/{epoch.get('epochs')}: loss {format_number(epoch.get('loss'), '.4f')}, "
+            f"accuracy {format_number(epoch.get('accuracy'), '.1%')}{val}, lr {format_number(epoch.get('learning_rate'), '.2g')}, "
+            f"{format_number(epoch.get('samples_per_second'), ',.0f')} samples/s, "
             f"elapsed {format_duration(float(epoch.get('elapsed') or 0))}")
 
     @Slot(str)
@@ -503,17 +462,12 @@ class TrainingPanel(QWidget):
     def _on_run_finished(self, payload: dict) -> None:
         self._readout_timer.stop()
         self._show_latest_batch()
-        status = payload.get("status", "")
-        best = payload.get("best_val_accuracy")
-        best_text = (f"best validation accuracy {best:.1%}" if isinstance(best, (int, float))
-                     else "no validation accuracy")
-        text = f"{STATUS_TEXT.get(status, status)} after {payload.get('epochs_run', 0)} epoch(s): {best_text}."
-        if status == "completed":
+        if payload.get("status") == "completed":
             self._progress.setValue(self._progress.maximum())
             self._eta_label.setText("done")
         else:
             self._eta_label.setText("")
-        self._status.setText(text)
+        self._status.setText(finished_text(payload))
         if payload.get("model_path"):
             self._append_log(f"Model saved to {payload['model_path']}")
         self._state.run_finished.emit(dict(payload))
