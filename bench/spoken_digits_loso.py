@@ -1,7 +1,8 @@
 """Leave-one-speaker-out accuracy of the shipped spoken-digit recipe, and its prediction latency.
 
 FSDD has 5 speakers. For each one, the shipped architecture and augmentation (read from the
-Makefile's ``SPOKEN_DIGITS_FLAGS``, so this measures exactly what ``make models`` trains) are trained
+Makefile's ``SPOKEN_DIGITS_FLAGS``, so this measures exactly what ``make models`` trains, with the
+first of ``SPOKEN_DIGITS_SEEDS`` or ``--seed``; ``--ensemble`` joins several seeds' folds) are trained
 on the other 4 speakers through the core ``train()`` with a group split that holds out that
 speaker (``--val-groups``), and the held-out speaker's recordings are read by the model of the
 LAST epoch. The last epoch, not the best: choosing the epoch on the held-out speaker would flatter
@@ -14,7 +15,10 @@ the level normalisation and the front end all meet the noise as they would live.
 accuracy are printed per speaker (clean through ``Predictor.prepare_file``, as training validates).
 ``--evaluate MODEL`` skips training and reads the listed speakers with one saved model (e.g. the
 shipped one, whose own unseen speaker is george); ``--reuse`` reads the fold models a previous run
-left in ``--out``.
+left in ``--out``. ``--ensemble DIR DIR ...`` trains nothing either: for each speaker it joins the
+last epochs of the folds those previous ``--out`` folders hold (e.g. one per ``--seed``) with
+:func:`~workbench.core.ensemble.joined_model`, as ``workbench ensemble`` does, and reads the speaker
+with each member and with the joined model.
 
 Latency: one 1 s, 16 kHz recording (a real FSDD word resampled and padded with room silence, as
 the microphone delivers it) through ``Predictor.prepare_waveform`` and the model, median of 50
@@ -23,7 +27,7 @@ the plain ``Predictor.predict_arrays``.
 
     .venv/bin/python bench/spoken_digits_loso.py [--speakers george,theo] [--epochs N] [--model M] [--seed S]
         [--augment KEY=VALUE ...] [--hparam KEY=VALUE ...] [--snr 10] [--noise white|pink|brown]
-        [--out DIR] [--reuse] [--evaluate MODEL] [--no-latency]
+        [--out DIR] [--reuse] [--evaluate MODEL] [--ensemble DIR DIR ...] [--no-latency]
 
 Needs ../shared/data/fsdd. About 3-5 minutes per speaker on 2 CPU cores.
 """
@@ -74,6 +78,7 @@ def fold(speaker: str, flags: list[str], out: Path, scan, epochs: int | None) ->
         argv += ["--epochs", str(epochs)]
     config = train_config_from_args(build_parser().parse_args(argv))
     config.scan = scan
+    config.command = "workbench " + shlex.join(argv)  # what the fold is (not this script's own arguments)
     start = time.perf_counter()
     progress = lambda e: print(f"    epoch {e['epoch']:>2}/{e['epochs']}  train acc {e['accuracy']:.3f}  "  # noqa: E731
                                f"{speaker} acc {e['val_accuracy']:.3f}  {time.perf_counter() - start:5.0f} s",
@@ -138,6 +143,29 @@ def read_speaker(predictor, speaker: str, snr_db: float, colour: str, seed: int)
     return figures
 
 
+def read_ensembles(speakers: list[str], folders: list[Path], args) -> list[dict]:
+    """Each speaker read by each member (the last epoch of its fold in each folder) and by them joined."""
+    from workbench.core.ensemble import joined_model
+    from workbench.core.inference import Predictor
+
+    noise = f"{args.noise} noise at {args.snr:g} dB SNR"
+    results = []
+    for speaker in speakers:
+        for folder in folders:
+            previous_fold(speaker, folder)  # refuses a fold without its last epoch (last.keras)
+        members = [last_epoch_predictor(folder / speaker / "model.keras") for folder in folders]
+        for folder, member in zip(folders, members):
+            figures = read_speaker(member, speaker, args.snr, args.noise, args.noise_seed)
+            print(f"{speaker:<10} member {folder.name}: clean {figures['clean']:.1%}, {noise} {figures['noisy']:.1%}",
+                  flush=True)
+        joined = Predictor(joined_model(members), members[0].sidecar, members[0].path)
+        results.append({"speaker": speaker, "last": float("nan"), "best": float("nan"), "seconds": 0.0,
+                        **read_speaker(joined, speaker, args.snr, args.noise, args.noise_seed)})
+        print(f"{speaker:<10} joined ({len(members)} members): clean {results[-1]['clean']:.1%}, "
+              f"{noise} {results[-1]['noisy']:.1%}", flush=True)
+    return results
+
+
 def latency(model_path: Path) -> dict[str, float]:
     from workbench.core.audio import read_audio, resample
     from workbench.core.inference import Predictor
@@ -180,7 +208,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quick iterations only)")
     parser.add_argument("--out", default=str(ROOT / "build" / "bench" / "spoken_digits_loso"))
     parser.add_argument("--model", help="model for the latency figure (default: the shipped one)")
-    parser.add_argument("--seed", type=int, help="replace the recipe's seed, to see how much the figures vary")
+    parser.add_argument("--seed", type=int, help="train with this seed instead of SPOKEN_DIGITS_SEEDS' first")
     parser.add_argument("--augment", nargs="+", default=[], metavar="KEY=VALUE",
                         help="augmentation options that override the recipe's (to try a change before "
                         "putting it in the Makefile)")
@@ -191,6 +219,8 @@ def main() -> int:
     parser.add_argument("--noise-seed", type=int, default=0, help="seed of the added noise (default 0)")
     parser.add_argument("--reuse", action="store_true", help="read the fold models a previous run left in --out")
     parser.add_argument("--evaluate", metavar="MODEL", help="no training: read the speakers with this model")
+    parser.add_argument("--ensemble", nargs="+", metavar="DIR",
+                        help="no training: join the folds of these previous --out folders and read each speaker")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency figure")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -198,10 +228,10 @@ def main() -> int:
     from workbench.core.data import scan_dataset
 
     flags = shlex.split(makefile_variable("SPOKEN_DIGITS_FLAGS"))
-    if args.seed is not None:
-        if "--seed" not in flags:
-            raise SystemExit("Expected --seed in SPOKEN_DIGITS_FLAGS to replace. Received: none")
-        flags[flags.index("--seed") + 1] = str(args.seed)
+    # The shipped model joins one run per seed of SPOKEN_DIGITS_SEEDS; a fold is one run, the first
+    # seed's unless --seed says otherwise (--ensemble joins folds of several seeds).
+    seed = args.seed if args.seed is not None else makefile_variable("SPOKEN_DIGITS_SEEDS").split()[0]
+    flags += ["--seed", str(seed)]
     if args.augment:
         flags = _override(flags, "--augment", args.augment)
     for pair in args.hparam:  # the CLI takes one --hparam per value; the last of a key wins
@@ -209,7 +239,9 @@ def main() -> int:
     speakers = [s.strip() for s in args.speakers.split(",") if s.strip()]
     noise = f"{args.noise} noise at {args.snr:g} dB SNR"
     results = []
-    if args.evaluate:
+    if args.ensemble:
+        results = read_ensembles(speakers, [Path(d) for d in args.ensemble], args)
+    elif args.evaluate:
         predictor = last_epoch_predictor(Path(args.evaluate))
         print(f"model: {args.evaluate} (trained without {predictor.sidecar.get('split', {}).get('val_groups', '?')})")
         for speaker in speakers:

@@ -1,4 +1,4 @@
-"""The headless command line: ``workbench templates|layers|scan|train|evaluate|predict|export|adapt``.
+"""The headless command line: ``workbench templates|layers|scan|train|evaluate|predict|export|adapt|ensemble``.
 
 A thin front end over :mod:`workbench.core`; it imports no Qt. User errors print one line and exit
 with status 2, never a traceback: a :class:`WorkbenchError`, an ``OSError`` of a path the user gave
@@ -348,8 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_adapt)
 
+    from workbench.cli_ensemble import add_ensemble_parser
     from workbench.cli_pen_digits import add_pen_digits_parser
 
+    add_ensemble_parser(sub)
     add_pen_digits_parser(sub)  # data preparation for the shipped digit model (make models-digits)
     for command in sub.choices.values():  # also after the command: `workbench predict --verbose …`
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)

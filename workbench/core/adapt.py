@@ -32,7 +32,6 @@ each class and learns from the rest.
 
 from __future__ import annotations
 
-import hashlib
 import shlex
 import sys
 import time
@@ -57,6 +56,7 @@ from workbench.core.adapt_head import (  # noqa: F401  (the adaptation API, in o
     prototype_weight,
 )
 from workbench.core.errors import DatasetError, ModelFileError, WorkbenchError
+from workbench.core.sidecar import check_new_model_file, file_sha256
 
 Progress = Callable[[int, int], None]
 
@@ -286,32 +286,9 @@ def adaptation_base(model_path: str | Path) -> Path:
     except WorkbenchError:
         return model_path
     source = record.get("source_model")
-    if isinstance(source, str) and Path(source).is_file() and _sha256(Path(source)) == record.get("source_model_sha256"):
+    if isinstance(source, str) and Path(source).is_file() and file_sha256(Path(source)) == record.get("source_model_sha256"):
         return Path(source)
     return model_path
-
-
-def _check_target(model_path: Path, out_path: Path, overwrite: bool) -> None:
-    from workbench.core.sidecar import ModelSidecar, sidecar_path
-
-    if out_path.suffix != ".keras":
-        raise WorkbenchError(f"Expected a .keras file to write the adapted model to. Received: {out_path}")
-    if out_path.resolve() == model_path.resolve() or sidecar_path(out_path).resolve() == sidecar_path(model_path).resolve():
-        raise WorkbenchError(f"Expected a new file for the adapted model: the original stays. Received: "
-                             f"{out_path}, the model being adapted")
-    taken = [p for p in (out_path, sidecar_path(out_path)) if p.exists()]
-    if not taken:
-        return
-    ours = False
-    if overwrite and out_path.is_file():
-        try:
-            ours = ModelSidecar.read(out_path).adaptation is not None
-        except WorkbenchError:
-            ours = False
-    if not ours:
-        what = "an earlier adapted model" if overwrite else "a new file (or --overwrite for an earlier adapted model)"
-        raise WorkbenchError(f"Expected {what}: only files written by 'workbench adapt' are replaced. Received: "
-                             f"{', '.join(str(p) for p in taken)} {'exists' if len(taken) == 1 else 'exist'}")
 
 
 def _feature_layer_name(model, head) -> str | None:
@@ -323,14 +300,6 @@ def _feature_layer_name(model, head) -> str | None:
         except (AttributeError, ValueError):
             continue
     return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def adapt_model(model_path: str | Path, examples: str | Path | tuple[Sequence[Any], Sequence[str]],
@@ -365,13 +334,14 @@ def adapt_model(model_path: str | Path, examples: str | Path | tuple[Sequence[An
     if int(min_per_class) < MIN_PER_CLASS:
         raise WorkbenchError(f"Expected min_per_class of at least {MIN_PER_CLASS}. Received: {min_per_class}")
     model_path, out_path = Path(model_path), Path(out_path)
-    _check_target(model_path, out_path, overwrite)
+    check_new_model_file(out_path, [model_path], overwrite, kind="adapted model", command="adapt",
+                         ours=lambda record: record.adaptation is not None)
     check_examples(model_path, examples, k, int(min_per_class))  # says what is missing before TensorFlow loads
     predictor = Predictor.load(model_path)
     if predictor.sigmoid:
         raise ModelFileError(f"Expected a softmax classifier to adapt. Received: a sigmoid (two-class) model, {model_path}")
     head = classifier_head(predictor.model, model_path)
-    source_digest = _sha256(model_path)
+    source_digest = file_sha256(model_path)
     loaded = load_examples(predictor, examples, k=k, prepared=prepared, cancel=cancel,
                            progress=(lambda done, total: progress(done, total + 3)) if progress else None)
     where = loaded.source or "the examples"

@@ -22,6 +22,7 @@ keeps it as an unknown key and writes it back).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import platform
@@ -110,6 +111,7 @@ class ModelSidecar:
     created: str | None = None
     export: dict[str, Any] | None = None
     adaptation: dict[str, Any] | None = None
+    ensemble: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -203,12 +205,17 @@ class ModelSidecar:
             examples = adaptation.get("examples")
             if isinstance(examples, dict) and examples.get("path"):
                 examples["path"] = convert(examples["path"])
-        return replace(self, dataset=dataset, export=export, adaptation=adaptation)
+        ensemble = copy.deepcopy(self.ensemble)
+        if isinstance(ensemble, dict):
+            for member in ensemble.get("members") or []:
+                if isinstance(member, dict) and member.get("model"):
+                    member["model"] = convert(member["model"])
+        return replace(self, dataset=dataset, export=export, adaptation=adaptation, ensemble=ensemble)
 
 
 _TEXT_FIELDS = ("template", "title", "modality", "output", "command", "status", "created")
 _OBJECT_FIELDS = ("hyperparameters", "augmentation", "preprocessing", "dataset", "split", "versions",
-                  "history", "final_metrics", "export", "adaptation")
+                  "history", "final_metrics", "export", "adaptation", "ensemble")
 OUTPUTS = ("softmax", "sigmoid")
 
 
@@ -295,6 +302,44 @@ def write_sidecar(model_path: str | Path, data: Mapping[str, Any] | ModelSidecar
 def read_sidecar(model_path: str | Path) -> dict[str, Any]:
     """The sidecar of ``model_path`` as a plain dict of the current version, with usable paths."""
     return ModelSidecar.read(model_path).to_dict()
+
+
+def check_new_model_file(out_path: Path, sources: list[Path], overwrite: bool, *, kind: str, command: str,
+                         ours: Callable[[ModelSidecar], bool]) -> None:
+    """Refuse to write a derived model (``kind``, e.g. "adapted model") where it would replace a file the
+    project did not create: ``out_path`` must be a new ``.keras`` file other than the ``sources``, or with
+    ``overwrite`` an earlier one of its kind (its sidecar passes ``ours``), written by ``workbench <command>``."""
+    from workbench.core.errors import WorkbenchError
+
+    if out_path.suffix != ".keras":
+        raise WorkbenchError(f"Expected a .keras file to write the {kind} to. Received: {out_path}")
+    for source in sources:
+        if out_path.resolve() == source.resolve() or sidecar_path(out_path).resolve() == sidecar_path(source).resolve():
+            what = "the original stays" if len(sources) == 1 else "the models it is made from stay"
+            raise WorkbenchError(f"Expected a new file for the {kind}: {what}. Received: {out_path}, "
+                                 f"{'the model being adapted' if len(sources) == 1 else 'one of them'}")
+    taken = [p for p in (out_path, sidecar_path(out_path)) if p.exists()]
+    if not taken:
+        return
+    mine = False
+    if overwrite and out_path.is_file():
+        try:
+            mine = ours(ModelSidecar.read(out_path))
+        except WorkbenchError:
+            mine = False
+    if not mine:
+        what = f"an earlier {kind}" if overwrite else f"a new file (or --overwrite for an earlier {kind})"
+        raise WorkbenchError(f"Expected {what}: only files written by 'workbench {command}' are replaced. Received: "
+                             f"{', '.join(str(p) for p in taken)} {'exists' if len(taken) == 1 else 'exist'}")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (how a sidecar names the exact model it was made from)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def library_versions() -> dict[str, str]:

@@ -29,6 +29,8 @@ class Recipe:
     hparams: dict[str, Any] = field(default_factory=dict)
     augmentation: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    #: The seeds of the runs the shipped model joins (``workbench ensemble``); empty for one run.
+    ensemble_seeds: tuple[int | None, ...] = ()
 
     def augmentation_spec(self):
         """The augmentation as its modality's spec."""
@@ -43,7 +45,9 @@ class Recipe:
         defaults = type(spec)().to_dict()
         on = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec.to_dict().items()
                        if k != "modality" and v != defaults.get(k))
-        return f"{self.template}: {hp or 'its defaults'}; augmentation {on or 'none'}"
+        joined = (f"; the shipped model joins {len(self.ensemble_seeds)} runs of it, seeds "
+                  f"{', '.join(str(seed) for seed in self.ensemble_seeds)}" if self.ensemble_seeds else "")
+        return f"{self.template}: {hp or 'its defaults'}; augmentation {on or 'none'}{joined}"
 
 
 def recipe_from_sidecar(path: str | Path) -> Recipe:
@@ -64,8 +68,10 @@ def recipe_from_sidecar(path: str | Path) -> Recipe:
     augmentation = dict(data.get("augmentation") or {})
     augmentation.setdefault("modality", spec.modality)
     name = path.stem
+    members = (data.get("ensemble") or {}).get("members") or []
     return Recipe(name=name, title=f"{name.replace('_', ' ').capitalize()} recipe", template=spec.id,
-                  modality=spec.modality, hparams=hparams, augmentation=augmentation, source=str(path))
+                  modality=spec.modality, hparams=hparams, augmentation=augmentation, source=str(path),
+                  ensemble_seeds=tuple(m.get("seed") for m in members if isinstance(m, dict)))
 
 
 def shipped_recipes() -> list[Recipe]:
