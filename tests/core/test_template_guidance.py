@@ -90,6 +90,9 @@ def test_the_shipped_recipes_are_presets_of_template_hyperparameters_and_augment
         {"sample_rate": 8000, "duration": 0.8, "frames": 96, "epochs": 30}
     augmentation = spoken.augmentation_spec()
     assert augmentation.freq_warp == 0.1 and augmentation.time_mask == 8
+    # The shipped model joins two runs of the recipe: the preset trains one, and says so.
+    assert spoken.ensemble_seeds == (7, 8) and "joins 2 runs of it, seeds 7, 8" in spoken.describe()
+    assert recipes["digits"].ensemble_seeds == () and "joins" not in recipes["digits"].describe()
 
 
 def test_a_large_model_is_flagged_before_training():

@@ -67,7 +67,7 @@ def ensemble_models(member_paths: Sequence[str | Path], out_path: str | Path, *,
                          ours=lambda record: record.ensemble is not None)
     members = []
     for number, path in enumerate(paths, 1):
-        say(f"loading member {number} of {len(paths)}: {path.name}")
+        say(f"loading member {number} of {len(paths)}: {path}")
         members.append(Predictor.load(path))
     _check_alike(members)
     say("joining the members")

@@ -317,7 +317,7 @@ def check_new_model_file(out_path: Path, sources: list[Path], overwrite: bool, *
         if out_path.resolve() == source.resolve() or sidecar_path(out_path).resolve() == sidecar_path(source).resolve():
             what = "the original stays" if len(sources) == 1 else "the models it is made from stay"
             raise WorkbenchError(f"Expected a new file for the {kind}: {what}. Received: {out_path}, "
-                                 f"{'the model being adapted' if len(sources) == 1 else 'one of them'}")
+                                 f"{'the model it is made from' if len(sources) == 1 else 'one of them'}")
     taken = [p for p in (out_path, sidecar_path(out_path)) if p.exists()]
     if not taken:
         return

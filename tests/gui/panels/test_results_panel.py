@@ -234,6 +234,8 @@ def test_a_sound_models_cell_lists_its_clips_to_hear_and_see(panel, qtbot, tmp_p
         "top_k": 3, "confusion_matrix": matrix, "per_class": [], "misclassified": mistakes,
         "num_misclassified": 2}))
     assert panel.show_run(str(run))
+    heading = panel.findChild(QLabel, "resultsHeading").text()
+    assert "(ensemble of 2)" in heading and "joins 2 runs" in heading  # not "? epoch(s)": it trained no epochs
     panel.show()
     clips = panel.cell_clips()
     with qtbot.waitSignal(clips.clip_shown, timeout=JOB_TIMEOUT_MS) as shown:

@@ -264,8 +264,9 @@ class ResultsPanel(QWidget):
             with contextlib.suppress(WorkbenchError, OSError):
                 state = run_status(model)
                 status, epochs = state.status, state.epochs_run
+        members = len((sidecar.get("ensemble") or {}).get("members") or [])  # a joined model ran no epochs itself
         self._heading.setText(f"{sidecar.get('title', sidecar.get('template', 'Model'))} — {model}"
-                              f" · status {status}, {epochs} epoch(s)")
+                              f" · {f'joins {members} runs' if members else f'status {status}, {epochs} epoch(s)'}")
         dataset = sidecar.get("dataset", {})
         if evaluation is not None:
             source = f"the validation split ({evaluation.get('num_samples', 0)} samples)"
