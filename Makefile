@@ -101,15 +101,17 @@ run: venv $(if $(IS_ROOT),system-deps)
 # neither part collected a test (e.g. PYTEST_ARGS="-k templates" selects no serial test). A `-m` in
 # PYTEST_ARGS replaces each part's own marker expression, so use `-k` to select tests here.
 TEST_WORKERS ?= 2
+# Each part ends with its TEST_DURATIONS slowest tests, so a CI log shows where the suite's time goes.
+TEST_DURATIONS ?= 15
 
 test: venv system-deps
 	$(VENV)/bin/lint-imports
 	@parallel=0; serial=0; \
 	echo "=== pytest, part 1 of 2: $(TEST_WORKERS) workers, all but the serial tests"; \
-	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" $(PYTEST_ARGS) \
+	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" --durations=$(TEST_DURATIONS) $(PYTEST_ARGS) \
 		|| parallel=$$?; \
 	echo "=== pytest, part 2 of 2: the serial tests, alone"; \
-	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -m serial $(PYTEST_ARGS) || serial=$$?; \
+	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -m serial --durations=$(TEST_DURATIONS) $(PYTEST_ARGS) || serial=$$?; \
 	if [ $$parallel -eq 5 ] && [ $$serial -eq 5 ]; then \
 		echo "error: pytest collected no tests (exit 5) — treated as a failure." >&2; exit 5; fi; \
 	for rc in $$parallel $$serial; do [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc; done

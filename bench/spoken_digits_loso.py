@@ -70,6 +70,7 @@ def _override(flags: list[str], option: str, pairs: list[str]) -> list[str]:
 
 def fold(speaker: str, flags: list[str], out: Path, scan, epochs: int | None) -> dict:
     from workbench.cli import build_parser, train_config_from_args
+    from workbench.core.sidecar import command_line
     from workbench.core.training import TrainingListeners, train
 
     argv = ["train", "--template", makefile_variable("SPOKEN_DIGITS_TEMPLATE"), "--data", str(DATA),
@@ -78,7 +79,7 @@ def fold(speaker: str, flags: list[str], out: Path, scan, epochs: int | None) ->
         argv += ["--epochs", str(epochs)]
     config = train_config_from_args(build_parser().parse_args(argv))
     config.scan = scan
-    config.command = "workbench " + shlex.join(argv)  # what the fold is (not this script's own arguments)
+    config.command = command_line(argv)  # what the fold is (not this script's own arguments)
     start = time.perf_counter()
     progress = lambda e: print(f"    epoch {e['epoch']:>2}/{e['epochs']}  train acc {e['accuracy']:.3f}  "  # noqa: E731
                                f"{speaker} acc {e['val_accuracy']:.3f}  {time.perf_counter() - start:5.0f} s",

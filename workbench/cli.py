@@ -27,6 +27,7 @@ from typing import Sequence
 from workbench.cli_common import EXIT_BUG, EXIT_USAGE, hparam_pairs as _hparam_pairs, print_json as _print_json
 from workbench.cli_inspect import DEFAULT_LAYER_CLASSES, cmd_layers, cmd_scan, cmd_templates
 from workbench.core.errors import TemplateError, WorkbenchError
+from workbench.core.sidecar import command_line
 
 __all__ = ["EXIT_BUG", "EXIT_USAGE", "build_parser", "cmd_layers", "cmd_scan", "cmd_templates", "run_cli",
            "train_config_from_args"]
@@ -55,7 +56,7 @@ def train_config_from_args(args: argparse.Namespace):
         val_split=DEFAULT_VAL_SPLIT if args.val_split is None else args.val_split,
         group_regex=args.group_regex, out_dir=args.out,
         val_groups=[g.strip() for g in args.val_groups.split(",") if g.strip()] if args.val_groups else None,
-        command=_command_line(),
+        command=command_line(),
         distribute=getattr(args, "distribute", None) or "none", cpu_replicas=getattr(args, "cpu_replicas", None),
         mixed_precision=getattr(args, "mixed_precision", None),
     )
@@ -67,10 +68,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process ended by Ct
 _NOT_WITH_RESUME = ("template", "data", "batch_size", "learning_rate", "optimizer", "dropout", "lr_schedule",
                     "patience", "hparam", "augment", "val_split", "group_regex", "val_groups", "seed", "out",
                     "distribute", "cpu_replicas", "mixed_precision")
-
-
-def _command_line() -> str | None:
-    return "workbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -85,7 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise WorkbenchError(f"Expected only --epochs and --json with --resume (the run's settings come from its "
                                  f"sidecar). Received: {' '.join(given)}")
         start = lambda listeners, cancel: resume(args.resume, listeners, cancel, epochs=args.epochs,  # noqa: E731
-                                                 command=_command_line())
+                                                 command=command_line())
     else:
         config = train_config_from_args(args)
         start = lambda listeners, cancel: train(config, listeners, cancel)  # noqa: E731
@@ -206,13 +203,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     """Adapt a model to a person's examples (folder per class); writes a new model, the original stays."""
-    from workbench.core.adapt import adapt_command, adapt_model
+    from workbench.core.adapt import adapt_model
     from workbench.core.data.scan import display_path
 
     if args.k is not None and args.k < 1:
         raise WorkbenchError(f"Expected --k of at least 1. Received: {args.k}")
     result = adapt_model(args.model, args.data, args.out, method=args.method, k=args.k, overwrite=args.overwrite,
-                         command=adapt_command(["adapt", *_argv_of(args)]))
+                         command=command_line(["adapt", *_argv_of(args)]))
     if args.json:
         _print_json(result.to_dict())
         return 0

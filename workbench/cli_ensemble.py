@@ -8,9 +8,9 @@ share them. ``make models-spoken-digits`` joins its seeds' runs with it.
 from __future__ import annotations
 
 import argparse
-import shlex
 
 from workbench.cli_common import print_json
+from workbench.core.sidecar import command_line
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
@@ -22,7 +22,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     argv = [*args.models, "--out", args.out, *(["--overwrite"] if args.overwrite else []),
             *(["--no-measure"] if not args.measure else [])]
     record = ensemble_models(args.models, args.out, overwrite=args.overwrite, measure=args.measure,
-                             command="workbench ensemble " + " ".join(shlex.quote(a) for a in argv),
+                             command=command_line(["ensemble", *argv]),
                              progress=None if args.json else lambda text: print(text, file=sys.stderr, flush=True))
     if args.json:
         print_json({"model_path": args.out, **record})

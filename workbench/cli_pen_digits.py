@@ -8,10 +8,10 @@ writer (``--val-writers``), never by digit, so the validation figure is one of u
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.sidecar import command_line
 
 
 def cmd_pen_digits(args: argparse.Namespace) -> int:
@@ -24,7 +24,7 @@ def cmd_pen_digits(args: argparse.Namespace) -> int:
                              f"Received: {args.val_writers!r}") from None
     if args.renders < 1:
         raise WorkbenchError(f"Expected --renders of at least 1. Received: {args.renders}")
-    command = "workbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+    command = command_line()
 
     live = sys.stderr.isatty()
 

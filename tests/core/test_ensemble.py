@@ -137,6 +137,34 @@ def test_models_of_other_preprocessing_and_existing_files_are_refused(members, j
     assert not (tmp_path / "x.keras").exists()
 
 
+def test_a_member_whose_head_has_no_bias_joins_and_reads_as_the_mean(members, tones, tmp_path):
+    import keras
+
+    from workbench.core.adapt import adapt_model
+    from workbench.core.adapt_head import classifier_head, feature_extractor
+
+    source = Predictor.load(members[1])
+    head = classifier_head(source.model)
+    features = feature_extractor(source.model, head)
+    no_bias = keras.layers.Dense(head.units, activation="softmax", use_bias=False, name="no_bias_head")
+    model = keras.Model(features.inputs, no_bias(features.outputs[0]))
+    no_bias.set_weights([head.get_weights()[0]])
+    unbiased = tmp_path / "unbiased.keras"
+    model.save(unbiased)
+    shutil.copyfile(members[1].with_suffix(".json"), tmp_path / "unbiased.json")
+    with pytest.raises(WorkbenchError, match="head with a bias"):
+        adapt_model(unbiased, tones, tmp_path / "mine.keras", k=3)
+
+    out = tmp_path / "joined.keras"
+    ensemble_models([members[0], unbiased], out, measure=False)
+    inputs = np.stack([source.prepare_file(f) for f in sorted(tones.glob("*/*.wav"))])
+    logs = [np.log(Predictor.load(m).predict_arrays(inputs).astype(np.float64)) for m in (members[0], unbiased)]
+    expected = np.exp(np.mean(logs, axis=0))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(Predictor.load(out).predict_arrays(inputs), expected, atol=1e-4)
+    assert adapt_model(out, tones, tmp_path / "joined_mine.keras", k=3).num_examples == 9  # the join has a bias
+
+
 def test_the_command_line_joins_and_replaces_only_its_own_file(members, tmp_path, capsys):
     out = tmp_path / "cli.keras"
     assert run_cli(["ensemble", *map(str, members), "--out", str(out)]) == 0

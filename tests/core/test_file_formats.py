@@ -15,7 +15,8 @@ from workbench.core.errors import ModelFileError, WorkbenchError
 from workbench.core.file_format import resolve_path, store_path
 from workbench.core.project import PROJECT_FORMAT, Project, run_summary
 from workbench.core.resources import resource_path, shipped_models
-from workbench.core.sidecar import SIDECAR_FORMAT, ModelSidecar, read_sidecar, sidecar_path, write_sidecar
+from workbench.core.sidecar import (SIDECAR_FORMAT, ModelSidecar, command_line, read_sidecar, sidecar_path,
+                                    write_sidecar)
 
 FORMATS = Path(__file__).resolve().parent.parent / "data" / "formats"
 
@@ -106,6 +107,18 @@ def test_write_then_read_gives_an_equal_record(tmp_path):
     # and through the plain-dict interface, as the export does
     write_sidecar(tmp_path / "third.keras", read_sidecar(copy))
     assert ModelSidecar.read(tmp_path / "third.keras") == record
+
+
+def test_the_recorded_command_can_be_pasted_into_a_shell(monkeypatch):
+    import shlex
+
+    argv = ["adapt", "--data", "my digits/Lena's", "--out", "a.keras"]
+    assert command_line(argv) == "workbench adapt --data 'my digits/Lena'\"'\"'s' --out a.keras"
+    assert shlex.split(command_line(argv))[1:] == argv
+    monkeypatch.setattr("sys.argv", ["workbench", "export", "m.keras", "--format", "tflite"])
+    assert command_line() == "workbench export m.keras --format tflite"  # this process's own arguments
+    monkeypatch.setattr("sys.argv", [])
+    assert command_line() is None  # an embedded interpreter has no command
 
 
 def test_unknown_keys_survive_a_round_trip(tmp_path):

@@ -33,7 +33,6 @@ each class and learns from the rest.
 from __future__ import annotations
 
 import shlex
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -52,6 +51,7 @@ from workbench.core.adapt_head import (  # noqa: F401  (the adaptation API, in o
     feature_extractor,
     finetune_head,
     fit_head,
+    head_weights,
     prototype_head,
     prototype_weight,
 )
@@ -341,6 +341,9 @@ def adapt_model(model_path: str | Path, examples: str | Path | tuple[Sequence[An
     if predictor.sigmoid:
         raise ModelFileError(f"Expected a softmax classifier to adapt. Received: a sigmoid (two-class) model, {model_path}")
     head = classifier_head(predictor.model, model_path)
+    if not head.use_bias:  # both methods move the bias; a head without one would need rebuilding
+        raise ModelFileError(f"Expected a softmax Dense head with a bias, to adapt it. Received: layer {head.name!r} "
+                             f"of {model_path} has none (use_bias=False)")
     source_digest = file_sha256(model_path)
     loaded = load_examples(predictor, examples, k=k, prepared=prepared, cancel=cancel,
                            progress=(lambda done, total: progress(done, total + 3)) if progress else None)
@@ -350,7 +353,7 @@ def adapt_model(model_path: str | Path, examples: str | Path | tuple[Sequence[An
     _check_cancel(cancel)
     extractor = feature_extractor(predictor.model, head)
     features = extract_features(extractor, loaded.inputs)
-    kernel, bias = (np.asarray(w) for w in head.get_weights())
+    kernel, bias = head_weights(head)
     original = np.argmax(features @ kernel + bias, axis=1)
     if progress:
         progress(total - 2, total)
@@ -403,8 +406,3 @@ def adapt_model(model_path: str | Path, examples: str | Path | tuple[Sequence[An
         progress(total, total)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
-
-
-def adapt_command(argv: Sequence[str] | None = None) -> str:
-    """The command line that ran (for the sidecar)."""
-    return "workbench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))

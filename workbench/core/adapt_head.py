@@ -38,6 +38,14 @@ def classifier_head(model, path: str | Path = "the model"):
     return layer
 
 
+def head_weights(head) -> tuple[np.ndarray, np.ndarray]:
+    """The head's kernel and bias; zeros for a head built without a bias (``use_bias=False``)."""
+    weights = [np.asarray(w) for w in head.get_weights()]
+    kernel = weights[0]
+    bias = weights[1] if len(weights) > 1 else np.zeros(kernel.shape[-1], kernel.dtype)
+    return kernel, bias
+
+
 def feature_extractor(model, head=None):
     """A model from the inputs to the features the head reads (the head's input)."""
     import keras

@@ -102,7 +102,7 @@ def joined_model(members: Sequence[Any]):
     and reads the mean of their logits (see the module docstring). ``members``: loaded Predictors."""
     import keras
 
-    from workbench.core.adapt_head import classifier_head
+    from workbench.core.adapt_head import classifier_head, head_weights
 
     models = [m.model for m in members]
     heads = [classifier_head(m.model, m.path) for m in members]
@@ -120,9 +120,10 @@ def joined_model(members: Sequence[Any]):
             y = _copy_layer(layer, f"{MEMBER_PREFIX}{number}_{layer.name}", y)
         features.append(y)
     joined = keras.layers.Concatenate(name="ensemble_features")(features)
-    head = type(heads[0]).from_config(heads[0].get_config())
+    # with a bias even if the members' heads have none: the mean of their biases (zeros for those)
+    head = type(heads[0]).from_config({**heads[0].get_config(), "use_bias": True})
     outputs = head(joined)
-    kernels, biases = zip(*(h.get_weights() for h in heads))
+    kernels, biases = zip(*(head_weights(h) for h in heads))
     head.set_weights([np.concatenate(kernels, axis=0) / len(heads), np.mean(biases, axis=0)])
     return keras.Model(inputs, outputs, name=f"{models[0].name}_ensemble")
 
@@ -202,13 +203,13 @@ def _check_alike(members: Sequence[Any]) -> None:
 
 def _check_joined(model, members: Sequence[Any]) -> None:
     """The joined model's answer on a probe batch is the softmax of the members' mean logits."""
-    from workbench.core.adapt_head import classifier_head, extract_features, feature_extractor
+    from workbench.core.adapt_head import classifier_head, extract_features, feature_extractor, head_weights
 
     probe = np.random.default_rng(0).uniform(-0.5, 0.5, (4, *members[0].input_shape)).astype(np.float32)
     logits = []
     for member in members:
         head = classifier_head(member.model, member.path)
-        kernel, bias = head.get_weights()
+        kernel, bias = head_weights(head)
         logits.append(extract_features(feature_extractor(member.model, head), probe) @ kernel + bias)
     mean = np.mean(logits, axis=0)
     expected = np.exp(mean - mean.max(axis=1, keepdims=True))

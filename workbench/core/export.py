@@ -28,7 +28,7 @@ from workbench.core.atomic import atomic_write_with
 from workbench.core.errors import DatasetError, ExportError
 from workbench.core.evaluation import output_to_probabilities
 from workbench.core.inference import Predictor
-from workbench.core.sidecar import read_sidecar, write_sidecar
+from workbench.core.sidecar import command_line, read_sidecar, write_sidecar
 
 FORMATS = ("keras", "savedmodel", "tflite")
 QUANTIZATIONS = ("none", "dynamic", "int8")
@@ -125,7 +125,7 @@ def export_model(model_path: str | Path, fmt: str = "keras", out: str | Path | N
     sidecar = dict(predictor.sidecar)
     sidecar.pop("format", None)
     sidecar["export"] = {"format": fmt, "quantize": quantize, "source_model": str(model_path),
-                         "command": " ".join(["workbench", *sys.argv[1:]]) if sys.argv[1:2] == ["export"] else None}
+                         "command": command_line() if sys.argv[1:2] == ["export"] else None}
     try:
         write_sidecar(target, sidecar)
     except OSError as exc:

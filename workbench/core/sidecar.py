@@ -26,7 +26,9 @@ import hashlib
 import json
 import os
 import platform
-from collections.abc import Callable, Mapping
+import shlex
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -331,6 +333,17 @@ def check_new_model_file(out_path: Path, sources: list[Path], overwrite: bool, *
         what = f"an earlier {kind}" if overwrite else f"a new file (or --overwrite for an earlier {kind})"
         raise WorkbenchError(f"Expected {what}: only files written by 'workbench {command}' are replaced. Received: "
                              f"{', '.join(str(p) for p in taken)} {'exists' if len(taken) == 1 else 'exist'}")
+
+
+def command_line(argv: Sequence[str] | None = None) -> str | None:
+    """The command a sidecar records as what made a model: ``workbench`` and ``argv`` (by default this
+    process's own arguments), quoted so that it can be pasted into a shell; None for a process without
+    arguments (an embedded interpreter)."""
+    if argv is None:
+        if not sys.argv:
+            return None
+        argv = sys.argv[1:]
+    return "workbench " + shlex.join(str(a) for a in argv)
 
 
 def file_sha256(path: str | Path) -> str:
